@@ -1,0 +1,51 @@
+# Two commands for everything:  make lab  (open the course)  and  make test  (run every test).
+# Both create, or reuse, one virtual environment in .venv with the versions in constraints.txt.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8888
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: lab test venv data lint unit notebooks browser execute clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 is needed, this is " + sys.version.split()[0]'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -c constraints.txt -e ".[lab,test]"
+	touch $(STAMP)
+
+data: $(STAMP)
+	$(PY) -m course_utils.data
+
+lab: $(STAMP)
+	$(PY) -m jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG)
+
+lint: $(STAMP)
+	$(PY) -m ruff check course_utils tests tools benchmarks notebooks
+
+unit: $(STAMP)
+	$(PY) -m pytest tests --ignore=tests/browser
+
+notebooks: $(STAMP)
+	$(PY) -m pytest $(NBVAL) notebooks
+
+browser: $(STAMP)
+	$(PY) -m pytest tests/browser
+
+test: $(STAMP) data lint
+	$(PY) -m pytest tests notebooks $(NBVAL)
+
+# Re-execute notebooks top to bottom in place (all, or NB=notebooks/03-....ipynb), headers first.
+NB ?= notebooks/*.ipynb
+execute: $(STAMP)
+	$(PY) tools/notebook_header.py $(NB)
+	$(PY) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=False $(NB)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

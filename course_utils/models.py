@@ -1,0 +1,63 @@
+"""The course's own networks: the lecture's MNIST convnet and LeNet-5 (notebooks 05 to 07)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class LectureNet(nn.Module):
+    """The lecture's MNIST convnet: ``N×1×28×28`` images to ``N×10`` class scores.
+
+    conv 1→32 5×5, max-pool 3, relu, conv 32→64 5×5, max-pool 2, relu, view 256,
+    fc 256→200, relu, fc 200→10: 105,506 parameters.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, kernel_size=5)
+        self.conv2 = nn.Conv2d(32, 64, kernel_size=5)
+        self.fc1 = nn.Linear(256, 200)
+        self.fc2 = nn.Linear(200, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+            raise ValueError(f"expected images N×1×28×28, got shape {tuple(x.shape)}")
+        x = F.relu(F.max_pool2d(self.conv1(x), kernel_size=3, stride=3))
+        x = F.relu(F.max_pool2d(self.conv2(x), kernel_size=2, stride=2))
+        x = x.view(-1, 256)
+        x = F.relu(self.fc1(x))
+        return self.fc2(x)
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 as the lecture prints it: ``N×1×28×28`` to ``N×10`` (61,706 parameters).
+
+    The lecture's printout feeds 400 = 16×5×5 features to the classifier, which a 28×28 input
+    only gives if the first convolution pads by 2 (LeNet-5 was designed for 32×32 images):
+    without padding the features are 16×4×4 = 256. So ``conv1`` here has ``padding=2``.
+    """
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 6, kernel_size=5, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=2),
+            nn.Conv2d(6, 16, kernel_size=5),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=2),
+        )
+        self.classifier = nn.Sequential(
+            nn.Linear(400, 120),
+            nn.ReLU(inplace=True),
+            nn.Linear(120, 84),
+            nn.ReLU(inplace=True),
+            nn.Linear(84, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+            raise ValueError(f"expected images N×1×28×28, got shape {tuple(x.shape)}")
+        return self.classifier(self.features(x).flatten(1))

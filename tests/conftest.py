@@ -1,0 +1,81 @@
+"""Test-wide guards: no network, and nbval must run every notebook it is asked about."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+class NetworkAccessError(RuntimeError):
+    """A test tried to reach a host other than this machine."""
+
+
+def _is_local(host) -> bool:
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guard(address) -> None:
+    if isinstance(address, tuple) and not _is_local(address[0]):
+        raise NetworkAccessError(
+            f"tests must not touch the network, but something connected to {address!r}"
+        )
+
+
+def _connect(self, address):
+    _guard(address)
+    return _real_connect(self, address)
+
+
+def _connect_ex(self, address):
+    _guard(address)
+    return _real_connect_ex(self, address)
+
+
+def _getaddrinfo(host, *args, **kwargs):
+    if isinstance(host, bytes):
+        host = host.decode()
+    if not _is_local(host):
+        raise NetworkAccessError(
+            f"tests must not touch the network, but something looked up {host!r}"
+        )
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+def pytest_configure(config):
+    socket.socket.connect = _connect
+    socket.socket.connect_ex = _connect_ex
+    socket.getaddrinfo = _getaddrinfo
+
+
+def pytest_unconfigure(config):
+    socket.socket.connect = _real_connect
+    socket.socket.connect_ex = _real_connect_ex
+    socket.getaddrinfo = _real_getaddrinfo
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """With --nbval, a notebook in notebooks/ that was not collected is an error."""
+    if not getattr(config.option, "nbval", False):
+        return
+    asked = [Path(a.split("::")[0]).resolve() for a in config.args]
+    if not any(p == NOTEBOOKS or p == ROOT for p in asked):
+        return  # a run over chosen notebooks only
+    ran = {Path(str(item.fspath)).resolve() for item in items}
+    missing = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb") if p.resolve() not in ran)
+    if missing:
+        raise pytest.UsageError(f"nbval did not collect these notebooks: {', '.join(missing)}")
