@@ -8,6 +8,7 @@ files are missing and where to put them. ``python -m course_utils.data`` fetches
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -222,10 +223,18 @@ def mnist(train: bool = True, download: bool = True):
         raise DataNotFoundError(_mnist_missing_message(str(err).splitlines()[0])) from err
 
 
-def mnist_tensors(train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """MNIST as two tensors: images ``N×28×28`` uint8 (0..255) and labels ``N`` int64."""
+@functools.lru_cache(maxsize=4)
+def _mnist_tensors(root: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     dataset = mnist(train=train)
     return dataset.data, dataset.targets
+
+
+def mnist_tensors(train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST as two tensors: images ``N×28×28`` uint8 (0..255) and labels ``N`` int64.
+
+    Loaded once per data folder and cached: treat them as read-only (clone before editing).
+    """
+    return _mnist_tensors(data_dir(), bool(train))
 
 
 def mnist_digit(index: int = 12, train: bool = True) -> torch.Tensor:

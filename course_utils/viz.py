@@ -1,7 +1,7 @@
 """Drawing tensors: signed images, grids of filters, grids of activation maps.
 
-Every function returns a matplotlib ``Figure`` made without pyplot, so a notebook shows it
-once (as the cell's value) and loops of redraws leave no open figures behind.
+Every function returns a :class:`CourseFigure` (a matplotlib ``Figure`` made without pyplot):
+a notebook shows it once, as the cell's value, and loops of redraws leave no open figures behind.
 """
 
 from __future__ import annotations
@@ -15,6 +15,17 @@ import torch
 from matplotlib.figure import Figure
 
 SIGNED_CMAP = "RdBu_r"  # diverging: negative blue, zero white, positive red
+
+
+class CourseFigure(Figure):
+    """A matplotlib Figure that a notebook shows as a PNG when it is a cell's value.
+
+    Figures made without pyplot are not picked up by the inline backend; this one renders
+    itself, so drawing functions can return it whatever backend the notebook uses.
+    """
+
+    def _repr_png_(self) -> bytes:
+        return figure_to_png(self, dpi=100)
 
 
 def as_tensor(x, name: str = "x") -> torch.Tensor:
@@ -55,7 +66,7 @@ def signed_image(x, title: str | None = None, path=None, colorbar: bool = True, 
         x = x[0]
     if x.dim() != 2:
         raise ValueError(f"expected a 2d tensor H×W (or 1×H×W), got shape {tuple(x.shape)}")
-    fig = Figure(figsize=(size * 1.25 if colorbar else size, size))
+    fig = CourseFigure(figsize=(size * 1.25 if colorbar else size, size))
     ax = fig.add_subplot()
     image = show_signed(ax, x, title=title)
     if colorbar:
@@ -82,7 +93,7 @@ def filter_grid(weight, ncols: int | None = None, titles=None, size: float = 1.0
         raise ValueError(f"expected filters of shape D×C×h×w, got shape {tuple(w.shape)}")
     d, c = w.shape[:2]
     nrows, ncols = _grid(d, ncols)
-    fig = Figure(figsize=(ncols * size, nrows * size * (1.25 if titles is not None else 1.0)))
+    fig = CourseFigure(figsize=(ncols * size, nrows * size * (1.25 if titles is not None else 1.0)))
     vmax = signed_limit(w)
     for i in range(nrows * ncols):
         ax = fig.add_subplot(nrows, ncols, i + 1)
@@ -111,7 +122,7 @@ def activation_grid(maps, ncols: int | None = None, titles=None, size: float = 1
         raise ValueError(f"expected activation maps C×H×W or 1×C×H×W, got {tuple(a.shape)}")
     n = a.shape[0]
     nrows, ncols = _grid(n, ncols)
-    fig = Figure(figsize=(ncols * size, nrows * size * (1.25 if titles is not None else 1.0)))
+    fig = CourseFigure(figsize=(ncols * size, nrows * size * (1.25 if titles is not None else 1.0)))
     for i in range(nrows * ncols):
         ax = fig.add_subplot(nrows, ncols, i + 1)
         ax.set_axis_off()

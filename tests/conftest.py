@@ -16,8 +16,16 @@ _real_connect_ex = socket.socket.connect_ex
 _real_getaddrinfo = socket.getaddrinfo
 
 
-class NetworkAccessError(RuntimeError):
-    """A test tried to reach a host other than this machine."""
+class NetworkAccessError(ConnectionRefusedError):
+    """A test tried to reach a host other than this machine.
+
+    It is an ``OSError``, as a real offline machine would give, so offline code paths run as
+    they would for a learner; and every attempt is recorded, so that a test which reaches for
+    the network without declaring it (marker ``network_attempt``) fails all the same.
+    """
+
+
+ATTEMPTS: list[str] = []
 
 
 def _is_local(host) -> bool:
@@ -31,6 +39,7 @@ def _is_local(host) -> bool:
 
 def _guard(address) -> None:
     if isinstance(address, tuple) and not _is_local(address[0]):
+        ATTEMPTS.append(f"connect {address!r}")
         raise NetworkAccessError(
             f"tests must not touch the network, but something connected to {address!r}"
         )
@@ -50,6 +59,7 @@ def _getaddrinfo(host, *args, **kwargs):
     if isinstance(host, bytes):
         host = host.decode()
     if not _is_local(host):
+        ATTEMPTS.append(f"lookup {host!r}")
         raise NetworkAccessError(
             f"tests must not touch the network, but something looked up {host!r}"
         )
@@ -60,6 +70,17 @@ def pytest_configure(config):
     socket.socket.connect = _connect
     socket.socket.connect_ex = _connect_ex
     socket.getaddrinfo = _getaddrinfo
+
+
+@pytest.fixture(autouse=True)
+def no_network(request):
+    """Fail any test that tried to reach the network, unless it is marked ``network_attempt``."""
+    ATTEMPTS.clear()
+    yield
+    if ATTEMPTS and request.node.get_closest_marker("network_attempt") is None:
+        tried = ", ".join(ATTEMPTS)
+        ATTEMPTS.clear()
+        pytest.fail(f"this test tried to use the network ({tried}); tests must work offline")
 
 
 def pytest_unconfigure(config):

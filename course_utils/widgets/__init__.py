@@ -46,6 +46,10 @@ class Explorer(widgets.VBox):
             layout=widgets.Layout(display="flex", flex_flow="row wrap"),
         )
         super().__init__(header + [box] + list(extra or []) + [self.message, self.image])
+        # CSS hooks for the browser tests (tests/browser): find explorers and their pictures.
+        self.add_class("course-explorer")
+        self.image.add_class("course-explorer-image")
+        self.message.add_class("course-explorer-message")
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.redraw()
