@@ -37,7 +37,9 @@ def test_a_wrong_answer_names_the_case_expected_and_got():
 
     feedback = check_function(flipped, CASES, _reference, "conv1d")
     assert not feedback.passed and feedback.implemented
-    assert feedback.message == "for x = (1, 2, 3, 4) and u = (3, 2) expected (7, 12, 17), got (8, 13, 18)"
+    assert feedback.message == (
+        "for x = (1, 2, 3, 4) and u = (3, 2) expected (7, 12, 17), got (8, 13, 18)"
+    )
 
 
 def test_wrong_shape_dtype_and_type_are_each_named():
@@ -79,4 +81,5 @@ def test_feedback_renders_for_notebooks():
     feedback = Feedback(True, "Correct: yes")
     assert repr(feedback) == "Correct: yes"
     assert feedback._repr_markdown_().startswith("✅")
-    assert fmt(torch.tensor([1.5, 2.0])) == "(1.5, 2)" and fmt(torch.zeros(20)).startswith("a tensor")
+    assert fmt(torch.tensor([1.5, 2.0])) == "(1.5, 2)"
+    assert fmt(torch.zeros(20)).startswith("a tensor")

@@ -1,0 +1,78 @@
+"""The notebooks as committed: executed, headed for Colab, listed in the contents, run by nbval."""
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import notebook_header  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+IDS = [p.name for p in NOTEBOOKS]
+
+
+def test_the_course_has_its_numbered_notebooks():
+    assert NOTEBOOKS and NOTEBOOKS[0].name == "00-start-here.ipynb"
+    for path in NOTEBOOKS:
+        assert re.fullmatch(r"\d\d-[a-z0-9-]+\.ipynb", path.name), path.name
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers == list(range(len(NOTEBOOKS))), f"numbers with gaps or repeats: {numbers}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_executed_top_to_bottom_without_errors(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    counts = [c.execution_count for c in code]
+    assert counts == list(range(1, len(code) + 1)), f"execution counts {counts}"
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"error outputs: {[e.ename for e in errors]}"
+    assert nb.metadata.kernelspec.name == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_each_notebook_opens_with_the_colab_header(path):
+    nb = nbformat.read(path, as_version=4)
+    assert notebook_header.stale(nb, path) is None
+    assert "colab.research.google.com/github/" in nb.cells[0].source
+    assert path.name in nb.cells[0].source
+
+
+def test_the_header_follows_the_repository_address_in_one_place(tmp_path):
+    badge, install = notebook_header.header_sources(
+        Path("01-x.ipynb"), url="https://github.com/someone/fork"
+    )
+    assert "github/someone/fork/blob/main/notebooks/01-x.ipynb" in badge
+    assert 'git+https://github.com/someone/fork"' in install
+    assert 'if "google.colab" in sys.modules:' in install
+
+
+def _links(markdown: str) -> set[str]:
+    return set(re.findall(r"\]\(([^)#]+\.ipynb)\)", markdown))
+
+
+def test_start_here_lists_every_notebook_and_nothing_else():
+    nb = nbformat.read(ROOT / "notebooks" / "00-start-here.ipynb", as_version=4)
+    (contents,) = [c for c in nb.cells if c.cell_type == "markdown" and "## Contents" in c.source]
+    assert _links(contents.source) == {p.name for p in NOTEBOOKS[1:]}
+
+
+def test_the_readme_table_lists_every_notebook_and_nothing_else():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## What the course covers")[1].split("\n## ")[0]
+    assert _links(table) == {f"notebooks/{p.name}" for p in NOTEBOOKS}
+
+
+def test_the_test_command_runs_nbval_over_the_whole_notebooks_folder():
+    makefile = (ROOT / "Makefile").read_text()
+    (recipe,) = re.findall(r"^test:.*\n((?:\t.*\n)+)", makefile, flags=re.M)
+    assert re.search(r"pytest .*\bnotebooks\b.*\$\(NBVAL\)", recipe), recipe
+    nbval = re.search(r"^NBVAL := (.*)$", makefile, flags=re.M).group(1)
+    assert "--nbval " in nbval + " " and "--nbval-current-env" in nbval
+    assert "--nbval-lax" not in nbval
