@@ -7,22 +7,26 @@ All sizes are per dimension and follow PyTorch's floor semantics: ``nn.Conv1d/2d
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
 def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    """``value`` as an int if it is an integer (not a bool) >= ``minimum``, else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})"
+        )
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return value
+    return int(value)
 
 
 def effective_kernel_size(kernel: int, dilation: int = 1) -> int:
     """Width covered by a kernel of ``kernel`` taps spread ``dilation`` apart: 1 + (k-1)d."""
-    _check_int("kernel", kernel, 1)
-    _check_int("dilation", dilation, 1)
+    kernel = _check_int("kernel", kernel, 1)
+    dilation = _check_int("dilation", dilation, 1)
     return 1 + (kernel - 1) * dilation
 
 
@@ -35,9 +39,9 @@ def conv_output_size(
     Raises ``ValueError`` for a stride of 0, negative padding, non-integers, or a (dilated)
     kernel wider than the padded input.
     """
-    _check_int("size", size, 1)
-    _check_int("stride", stride, 1)
-    _check_int("padding", padding, 0)
+    size = _check_int("size", size, 1)
+    stride = _check_int("stride", stride, 1)
+    padding = _check_int("padding", padding, 0)
     span = effective_kernel_size(kernel, dilation)
     padded = size + 2 * padding
     if span > padded:
@@ -61,12 +65,16 @@ def pool_output_size(
 
     With ``ceil_mode`` the division rounds up, but, as in PyTorch, a last window that would
     start inside the right padding is dropped. Padding must be at most half the kernel.
+    A window wider than the padded input raises ``ValueError`` even with ``ceil_mode``
+    (PyTorch then still returns one clipped window; the course treats it as a mistake).
     """
     stride = kernel if stride is None else stride
-    _check_int("size", size, 1)
-    _check_int("kernel", kernel, 1)
-    _check_int("stride", stride, 1)
-    _check_int("padding", padding, 0)
+    size = _check_int("size", size, 1)
+    kernel = _check_int("kernel", kernel, 1)
+    stride = _check_int("stride", stride, 1)
+    padding = _check_int("padding", padding, 0)
+    if not isinstance(ceil_mode, bool):
+        raise ValueError(f"ceil_mode must be True or False, got {ceil_mode!r}")
     if padding > kernel // 2:
         raise ValueError(
             f"pooling padding must be at most half the kernel ({kernel // 2}), got {padding}"
@@ -95,10 +103,32 @@ def conv_output_shape(
     return tuple(conv_output_size(s, *p) for s, *p in zip(shape, *params, strict=True))
 
 
+def window_positions(
+    index: int, size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> list[int]:
+    """Input positions (one dimension) that output ``index`` of a convolution reads.
+
+    Tap ``j`` (0 <= j < kernel) reads position ``index*stride - padding + j*dilation`` of the
+    unpadded input; a position below 0 or at least ``size`` falls in the zero padding. All
+    ``kernel`` positions are returned, padding included, so ``len(result) == kernel``.
+    """
+    out = conv_output_size(size, kernel, stride, padding, dilation)
+    index = _check_int("index", index, 0)
+    if index >= out:
+        raise ValueError(f"index must be below the output size {out}, got {index}")
+    start = index * stride - padding
+    return [start + j * dilation for j in range(kernel)]
+
+
 def _per_dim(name: str, value, ndim: int) -> tuple:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value,) * ndim
-    value = tuple(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return (int(value),) * ndim
+    try:
+        value = tuple(value)
+    except TypeError:
+        raise ValueError(
+            f"{name} must be an int or {ndim} ints, got {value!r} ({type(value).__name__})"
+        ) from None
     if len(value) != ndim:
         raise ValueError(f"{name} must be an int or {ndim} ints, got {value!r}")
     return value
@@ -127,6 +157,11 @@ def receptive_fields(layers: Iterable[Layer | tuple]) -> list[int]:
     fields, field, jump = [], 1, 1
     for layer in layers:
         if not isinstance(layer, Layer):
+            if not isinstance(layer, (tuple, list)) or not 1 <= len(layer) <= 3:
+                raise ValueError(
+                    "each layer must be a Layer or a tuple (kernel, stride=1, dilation=1), "
+                    f"got {layer!r}"
+                )
             layer = Layer(*layer)
         field += (effective_kernel_size(layer.kernel, layer.dilation) - 1) * jump
         jump *= layer.stride
