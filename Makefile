@@ -7,9 +7,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+IPYW7 := .venv-ipyw7
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test venv data lint unit notebooks browser execute clean
+.PHONY: lab test venv data lint unit notebooks browser widgets7 execute clean
 
 venv: $(STAMP)
 
@@ -36,10 +37,19 @@ notebooks: $(STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks
 
 browser: $(STAMP)
+	tools/ensure_chromium.sh
 	$(PY) -m pytest tests/browser
 
+# The explorers once more, with ipywidgets 7.7 (what Colab runs) in a small overlay environment.
+widgets7: $(STAMP)
+	tools/ipywidgets7_env.sh
+	COURSE_EXPECT_IPYWIDGETS=7 $(IPYW7)/bin/python -m pytest tests/widgets_compat
+
+# Everything: lint, unit tests, nbval over every notebook, the browser pass (run last), ipywidgets 7.
 test: $(STAMP) data lint
+	tools/ensure_chromium.sh
 	$(PY) -m pytest tests notebooks $(NBVAL)
+	$(MAKE) --no-print-directory widgets7
 
 # Re-execute notebooks top to bottom in place (all, or NB=notebooks/03-....ipynb), headers first.
 NB ?= notebooks/*.ipynb
@@ -48,4 +58,4 @@ execute: $(STAMP)
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=False $(NB)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) $(IPYW7) .pytest_cache .ruff_cache .hypothesis test-artifacts

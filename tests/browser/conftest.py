@@ -1,0 +1,271 @@
+"""One JupyterLab server and one headless Chromium for the whole browser test session.
+
+The server runs this environment's Python (the project's .venv) on 127.0.0.1, on a free port,
+with a random token, serving a temporary copy of notebooks/ (nothing the browser does can
+change the committed notebooks; autosave is off as well). Chromium is Debian's
+(/usr/bin/chromium, or $COURSE_CHROMIUM), driven by playwright; ``playwright install`` is never
+needed. ``tools/ensure_chromium.sh`` installs it when it is missing.
+
+A failed test leaves a screenshot in test-artifacts/browser/ (the path is printed). The server
+and the browser are stopped at the end of the session, also when tests fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# $COURSE_BROWSER_NOTEBOOKS: another folder of notebooks (to try these tests on scratch ones).
+NOTEBOOKS = Path(os.environ.get("COURSE_BROWSER_NOTEBOOKS", ROOT / "notebooks"))
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SERVER_START_TIMEOUT = 120  # seconds
+
+# JupyterLab user settings for the test server: never write the notebooks back, attach every
+# cell to the page (the tests look at all outputs), and ask no website for news.
+LAB_SETTINGS = {
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config, items):
+    """Mark these tests ``browser`` and run them last, after nbval's pass over the notebooks
+    (which leaves notebook 06's trained model in data/ for the browser's pass to reuse)."""
+    here = Path(__file__).resolve().parent
+    ours = [item for item in items if here in Path(str(item.fspath)).resolve().parents]
+    for item in ours:
+        item.add_marker(pytest.mark.browser)
+    chosen = set(ours)
+    items[:] = [item for item in items if item not in chosen] + ours
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so fixtures know whether the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LabServer:
+    """A running ``jupyter lab``: its address, token, process and the folder it serves."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.root_dir = workdir / "notebooks"
+        self.log_path = workdir / "jupyter.log"
+        self.port = _free_port()
+        self.token = secrets.token_hex(24)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        shutil.copytree(NOTEBOOKS, self.root_dir)
+        settings = self.workdir / "lab-settings"
+        for rel, value in LAB_SETTINGS.items():
+            path = settings / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(value))
+        cmd = [
+            sys.executable, "-m", "jupyter", "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root_dir}",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={self.workdir / 'workspaces'}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")
+        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(self.workdir / "runtime"))
+        env.pop("JUPYTER_TOKEN", None)
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.root_dir, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"jupyter lab exited with code {self.proc.returncode}:\n{self.log_tail()}"
+                )
+            try:
+                self.api("GET", "/api/status")
+                return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.5)
+        raise RuntimeError(
+            f"jupyter lab did not answer within {SERVER_START_TIMEOUT} s:\n{self.log_tail()}"
+        )
+
+    def api(self, method: str, path: str, timeout: float = 10):
+        """Call the server's REST API; the decoded JSON answer (None when empty)."""
+        request = urllib.request.Request(
+            self.url + path, method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            body = answer.read()
+        return json.loads(body) if body else None
+
+    def lab_url(self, query: str = "reset") -> str:
+        return f"{self.url}/lab?{query}&token={self.token}"
+
+    def kernel_process(self, kernel_id: str) -> psutil.Process:
+        """The kernel's process: a descendant of the server whose command line names the id."""
+        for child in psutil.Process(self.proc.pid).children(recursive=True):
+            try:
+                if any(kernel_id in part for part in child.cmdline()):
+                    return child
+            except psutil.Error:
+                continue
+        raise LookupError(f"no process of the server runs kernel {kernel_id}")
+
+    def shutdown_kernels(self) -> None:
+        """Delete every session and kernel, so their memory is given back between notebooks."""
+        try:
+            for session in self.api("GET", "/api/sessions"):
+                self.api("DELETE", f"/api/sessions/{session['id']}", timeout=30)
+            for kernel in self.api("GET", "/api/kernels"):
+                self.api("DELETE", f"/api/kernels/{kernel['id']}", timeout=30)
+        except (urllib.error.URLError, OSError):
+            pass
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.shutdown_kernels()
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=15)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+@pytest.fixture(scope="session")
+def lab_server():
+    """JupyterLab serving a copy of notebooks/, stopped at the end even after failures."""
+    workdir = Path(tempfile.mkdtemp(prefix="course-lab-"))
+    server = LabServer(workdir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser_context():
+    """Headless Debian Chromium (fresh profile) driven by playwright."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run tools/ensure_chromium.sh (installs Debian's chromium) "
+            "or point $COURSE_CHROMIUM at a Chromium binary"
+        )
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="course-chromium-")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+def _say(request, line: str) -> None:
+    """Write a line to the terminal (CI's log) even while output is captured."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("")
+        reporter.write_line(line)
+    else:
+        print(line, file=sys.stderr)
+
+
+@pytest.fixture
+def lab_page(request, lab_server, browser_context):
+    """A fresh JupyterLab page; a screenshot when the test fails; all kernels shut down after."""
+    page = browser_context.new_page()
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
+            shots = ARTIFACTS / "browser"
+            shots.mkdir(parents=True, exist_ok=True)
+            shot = shots / f"{name}.png"
+            try:
+                page.screenshot(path=str(shot), full_page=True)
+                (shots / f"{name}.console.txt").write_text("\n".join(console[-200:]))
+                (shots / f"{name}.server.log").write_text(lab_server.log_tail(200))
+                _say(request, f"browser test failed: screenshot {shot} (logs beside it)")
+            except Exception as err:  # a failed screenshot must not hide the failure
+                _say(request, f"could not save a screenshot: {err}")
+        page.close()
+        lab_server.shutdown_kernels()
