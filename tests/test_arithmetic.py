@@ -22,14 +22,7 @@ from course_utils.arithmetic import (
     window_positions,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Thousands of tiny convolutions run ~10x faster without a thread pool on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _torch_len(layer: nn.Module, x: torch.Tensor) -> int | None:

@@ -27,13 +27,7 @@ from course_utils.diagrams import (
 )
 from course_utils.viz import figure_to_png
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _artists(fig: Figure):
