@@ -83,3 +83,19 @@ def test_feedback_renders_for_notebooks():
     assert feedback._repr_markdown_().startswith("✅")
     assert fmt(torch.tensor([1.5, 2.0])) == "(1.5, 2)"
     assert fmt(torch.zeros(20)).startswith("a tensor")
+
+
+def test_attempt_returns_the_result_or_the_feedback():
+    from course_utils.exercises import attempt, int_tuple
+
+    assert attempt("f", "your function", lambda a, b=0: a + b, 1, b=2) == (3, None)
+
+    def stub():
+        raise NotImplementedError("Student exercise")
+
+    result, failed = attempt("f()", "your function", stub)
+    assert result is None and failed is not None and not failed.implemented
+    result, failed = attempt("f()", "for x = 1 your function", lambda: 1 / 0)
+    assert failed.message == "for x = 1 your function raised ZeroDivisionError: division by zero"
+    assert int_tuple([1, 2.0, torch.tensor(3)]) == (1, 2, 3)
+    assert int_tuple("ab") is None and int_tuple(5) is None

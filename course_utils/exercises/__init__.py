@@ -54,6 +54,31 @@ def wrong(message: str, **details) -> Feedback:
     return Feedback(False, message, details=details)
 
 
+def attempt(
+    what: str, who: str, fn: Callable, /, *args, **kwargs
+) -> tuple[object, Feedback | None]:
+    """Call the learner's ``fn(*args, **kwargs)``: ``(result, None)``, or ``(None, feedback)``.
+
+    ``NotImplementedError`` (the committed stub) answers "not implemented yet" for ``what``;
+    any other exception becomes "``who`` raised TypeError: ...", e.g. with ``who`` =
+    "for x = (1, 2) your function".
+    """
+    try:
+        return fn(*args, **kwargs), None
+    except NotImplementedError:
+        return None, not_implemented(what)
+    except Exception as err:  # the learner's code failing is feedback, not a crash
+        return None, wrong(f"{who} raised {type(err).__name__}: {err}")
+
+
+def int_tuple(answer) -> tuple[int, ...] | None:
+    """A predicted shape or sequence as a tuple of ints, or None if it is not one."""
+    try:
+        return tuple(int(v) for v in answer)
+    except (TypeError, ValueError):
+        return None
+
+
 def fmt(value, decimals: int = 4) -> str:
     """A short, readable rendering of a tensor, number or sequence for feedback messages."""
     if isinstance(value, torch.Tensor):
@@ -108,16 +133,10 @@ def check_function(
     n = 0
     for case in cases:
         expected = reference(**case)
-        try:
-            args = {k: (v.clone() if isinstance(v, torch.Tensor) else v) for k, v in case.items()}
-            got = fn(**args)
-        except NotImplementedError:
-            return not_implemented(what)
-        except Exception as err:  # the learner's code failing is feedback, not a crash
-            return wrong(
-                f"for {_describe_inputs(case)} your function raised "
-                f"{type(err).__name__}: {err}"
-            )
+        args = {k: (v.clone() if isinstance(v, torch.Tensor) else v) for k, v in case.items()}
+        got, failed = attempt(what, f"for {_describe_inputs(case)} your function", fn, **args)
+        if failed is not None:
+            return failed
         problem = compare_tensors(got, expected, case, atol=atol)
         if problem is not None:
             return problem

@@ -15,7 +15,15 @@ import random
 from collections.abc import Callable
 
 from course_utils.arithmetic import conv_output_size, receptive_field
-from course_utils.exercises import Feedback, correct, fmt, not_implemented, wrong
+from course_utils.exercises import (
+    Feedback,
+    attempt,
+    correct,
+    fmt,
+    int_tuple,
+    not_implemented,
+    wrong,
+)
 
 OUTPUT_SIZE_CASES = [
     dict(size=32, kernel=5, stride=1, padding=0, dilation=1),
@@ -65,12 +73,9 @@ def check_output_size(fn: Callable) -> Feedback:
     cases = OUTPUT_SIZE_CASES + _random_cases(200, seed=3)
     for case in cases:
         expected = conv_output_size(**case)
-        try:
-            got = fn(**case)
-        except NotImplementedError:
-            return not_implemented(what)
-        except Exception as err:  # the learner's code failing is feedback, not a crash
-            return wrong(f"for {_show(case)} your function raised {type(err).__name__}: {err}")
+        got, failed = attempt(what, f"for {_show(case)} your function", fn, **case)
+        if failed is not None:
+            return failed
         if isinstance(got, bool) or not isinstance(got, numbers.Integral):
             return wrong(f"for {_show(case)} expected an int, got {type(got).__name__} "
                          f"{fmt(got)} (use // for a floor division)")
@@ -104,12 +109,9 @@ def check_receptive_field(fn: Callable) -> Feedback:
         return wrong(f"expected a function ({what}), got {type(fn).__name__}")
     for layers in _stacks(100, seed=4):
         expected = receptive_field(layers)
-        try:
-            got = fn(list(layers))
-        except NotImplementedError:
-            return not_implemented(what)
-        except Exception as err:  # feedback, not a crash
-            return wrong(f"for layers = {layers} your function raised {type(err).__name__}: {err}")
+        got, failed = attempt(what, f"for layers = {layers} your function", fn, list(layers))
+        if failed is not None:
+            return failed
         if got != expected:
             hint = ""
             if got == receptive_field([(k, 1, d) for k, _, d in layers]):
@@ -133,9 +135,8 @@ def check_conv_shape(answer) -> Feedback:
     what = f"the output shape of {CONV_SHAPE_QUESTION}"
     if answer is ... or answer is None:
         return not_implemented("your predicted shape as a tuple")
-    try:
-        got = tuple(int(v) for v in answer)
-    except (TypeError, ValueError):
+    got = int_tuple(answer)
+    if got is None:
         return wrong(f"expected a tuple of 4 ints (N, D, H, W), got {fmt(answer)}")
     if got == CONV_SHAPE_ANSWER:
         return correct(f"{what} is {CONV_SHAPE_ANSWER}: ⌊(32 + 2 − 5) / 2⌋ + 1 = 15.")

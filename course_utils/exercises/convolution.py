@@ -16,10 +16,12 @@ from torch import nn
 
 from course_utils.exercises import (
     Feedback,
+    attempt,
     check_value,
     compare_tensors,
     correct,
     fmt,
+    int_tuple,
     not_implemented,
     wrong,
 )
@@ -71,13 +73,8 @@ def conv1d_reference(x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
 def _run(fn: Callable, case: dict, what: str):
     """(result, None) or (None, Feedback) when the learner's function did not return."""
     args = {k: v.clone() for k, v in case.items()}
-    try:
-        return fn(**args), None
-    except NotImplementedError:
-        return None, not_implemented(what)
-    except Exception as err:  # the learner's code failing is feedback, not a crash
-        inputs = " and ".join(f"{k} = {fmt(v)}" for k, v in case.items())
-        return None, wrong(f"for {inputs} your function raised {type(err).__name__}: {err}")
+    inputs = " and ".join(f"{k} = {fmt(v)}" for k, v in case.items())
+    return attempt(what, f"for {inputs} your function", fn, **args)
 
 
 def _hint(problem: Feedback, got, expected: torch.Tensor, flipped: torch.Tensor, size: str):
@@ -174,10 +171,10 @@ def check_output_shape(predicted, layer: nn.Module, input_shape: Sequence[int]) 
     what = f"the output shape of {layer} on an input of shape {tuple(input_shape)}"
     if predicted is ... or predicted is None:
         return not_implemented("your prediction (a tuple of ints) in place of ...")
-    try:
-        predicted = tuple(int(v) for v in predicted)
-    except (TypeError, ValueError):
+    as_ints = int_tuple(predicted)
+    if as_ints is None:
         return wrong(f"expected a tuple of ints, got {fmt(predicted)}")
+    predicted = as_ints
     feedback = check_value(predicted, expected, what)
     if feedback.passed:
         return correct(f"{what} is {expected}.")

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course_utils.exercises import Feedback, correct, fmt, not_implemented, wrong
+from course_utils.exercises import Feedback, attempt, correct, fmt, not_implemented, wrong
 from course_utils.summary import summarize
 
 LECTURE_PARAMETERS = 105_506
@@ -57,20 +57,14 @@ def check_counts(counts: Callable[[int, int, int], tuple[int, int]]) -> Feedback
         return wrong(f"expected a function ({what}), got {type(counts).__name__}")
     for c1, c2, hidden in COUNT_CASES:
         expected = reference_counts(c1, c2, hidden)
-        try:
-            got = counts(c1, c2, hidden)
-        except NotImplementedError:
-            return not_implemented(what)
-        except Exception as err:  # the learner's code failing is feedback, not a crash
-            return wrong(
-                f"for c1={c1}, c2={c2}, hidden={hidden} your function raised "
-                f"{type(err).__name__}: {err}"
-            )
+        where = f"for c1={c1}, c2={c2}, hidden={hidden}"
+        got, failed = attempt(what, f"{where} your function", counts, c1, c2, hidden)
+        if failed is not None:
+            return failed
         try:
             params, products = (int(v) for v in got)
         except (TypeError, ValueError):
             return wrong(f"expected a pair (parameters, products), got {fmt(got)}")
-        where = f"for c1={c1}, c2={c2}, hidden={hidden}"
         if params != expected[0]:
             hint = ""
             if params == expected[0] - (c1 + c2 + hidden + 10):

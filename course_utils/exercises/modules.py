@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course_utils.exercises import Feedback, correct, fmt, not_implemented, wrong
+from course_utils.exercises import Feedback, attempt, correct, fmt, not_implemented, wrong
 from course_utils.registration import find_hidden
 
 
@@ -162,12 +162,9 @@ def check_layer_shapes(predict: Callable[[], dict]) -> Feedback:
     what = "predicted_shapes(), returning the four shapes"
     if not callable(predict):
         return wrong(f"expected a function returning a dict of shapes, got {fmt(predict)}")
-    try:
-        answers = predict()
-    except NotImplementedError:
-        return not_implemented(what)
-    except Exception as err:
-        return wrong(f"your function raised {type(err).__name__}: {err}")
+    answers, failed = attempt(what, "your function", predict)
+    if failed is not None:
+        return failed
     if not isinstance(answers, dict):
         return wrong(f"expected a dict with keys {', '.join(SHAPE_KEYS)}, got {fmt(answers)}")
     missing = [k for k in SHAPE_KEYS if k not in answers]

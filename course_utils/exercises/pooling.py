@@ -13,7 +13,15 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.arithmetic import pool_output_size
-from course_utils.exercises import Feedback, check_function, correct, fmt, not_implemented, wrong
+from course_utils.exercises import (
+    Feedback,
+    check_function,
+    correct,
+    fmt,
+    int_tuple,
+    not_implemented,
+    wrong,
+)
 
 
 def _pool_cases() -> list[dict]:
@@ -71,9 +79,8 @@ def check_pool_sizes(answer) -> Feedback:
     if answer is ... or answer is None:
         return not_implemented("your predicted pair (length with floor, length with ceil)")
     expected = (pool_output_size(10, 3, 2), pool_output_size(10, 3, 2, ceil_mode=True))
-    try:
-        got = tuple(int(v) for v in answer)
-    except (TypeError, ValueError):
+    got = int_tuple(answer)
+    if got is None:
         return wrong(f"expected a pair of ints, got {fmt(answer)}")
     if got == expected:
         return correct(f"{what} are {expected}: ⌊7/2⌋ + 1 = 4 and ⌈7/2⌉ + 1 = 5.")

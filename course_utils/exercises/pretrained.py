@@ -17,10 +17,10 @@ from PIL import Image
 from course_utils.arithmetic import conv_output_size
 from course_utils.exercises import (
     Feedback,
+    attempt,
     compare_tensors,
     correct,
     fmt,
-    not_implemented,
     wrong,
 )
 
@@ -64,12 +64,9 @@ def check_conv1_output_size(fn: Callable[[int], int]) -> Feedback:
         return wrong(f"expected a function ({what}), got {type(fn).__name__}")
     for size in SIZES:
         expected = conv_output_size(size, **ALEXNET_CONV1)
-        try:
-            got = fn(size)
-        except NotImplementedError:
-            return not_implemented(what)
-        except Exception as err:  # the learner's code failing is feedback, not a crash
-            return wrong(f"for size = {size} your function raised {type(err).__name__}: {err}")
+        got, failed = attempt(what, f"for size = {size} your function", fn, size)
+        if failed is not None:
+            return failed
         if isinstance(got, torch.Tensor) and got.numel() == 1:
             got = got.item()
         if isinstance(got, bool) or not isinstance(got, (int, float)) or got != expected:
@@ -146,14 +143,11 @@ def check_preprocess(fn: Callable[[Image.Image], torch.Tensor]) -> Feedback:
     for photo in photos:
         expected = reference_preprocess(photo)
         inputs = {"a photo of (width, height)": photo.size}
-        try:
-            got = fn(photo.copy())
-        except NotImplementedError:
-            return not_implemented(what)
-        except Exception as err:  # the learner's code failing is feedback, not a crash
-            return wrong(
-                f"for {fmt(photo.size)} photo your function raised {type(err).__name__}: {err}"
-            )
+        got, failed = attempt(
+            what, f"for {fmt(photo.size)} photo your function", fn, photo.copy()
+        )
+        if failed is not None:
+            return failed
         if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(expected.shape):
             problem = compare_tensors(got, expected, inputs)
             hint = _preprocess_hint(got, expected) if isinstance(got, torch.Tensor) else ""
