@@ -1,4 +1,4 @@
-"""Redraw latency of the activation-map explorer (notebook 06): median over 30 digit changes.
+"""Redraw latency of the activation-map explorer (notebook 07): median over 30 digit changes.
 
     python benchmarks/bench_activation_explorer.py
 

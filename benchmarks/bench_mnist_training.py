@@ -1,4 +1,4 @@
-"""Time to 99% MNIST test accuracy: the course's recipe against pytorch/examples' (notebook 06).
+"""Time to 99% MNIST test accuracy: the course's recipe against pytorch/examples' (notebook 07).
 
 Both train on the same in-memory tensors (the 60,000 normalised training images) in one run:
 

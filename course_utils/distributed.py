@@ -1,4 +1,4 @@
-"""Data-parallel training with ``DistributedDataParallel`` on the CPU (notebook 06).
+"""Data-parallel training with ``DistributedDataParallel`` on the CPU (notebook 07).
 
 ``python -m course_utils.distributed --world-size 2 --steps 3`` starts two processes that talk
 through ``torch.distributed`` (gloo backend, on 127.0.0.1 and a free port) and train the
@@ -30,7 +30,7 @@ from torch.nn import functional as F
 from course_utils.models import LectureNet
 
 # On Linux the ranks are forked from this process: they share its memory (torch's libraries
-# included) until they write to it, which keeps notebook 06 within Binder's 2 GB. Elsewhere
+# included) until they write to it, which keeps notebook 07 within Binder's 2 GB. Elsewhere
 # (macOS, Windows) fork is unsafe or missing, and each rank starts a fresh interpreter.
 START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 
@@ -144,7 +144,7 @@ def load_data(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Images ``n_train×1×28×28`` and labels ``n_train``: MNIST's first, or random ones.
 
-    ``path``: a file saved with ``torch.save({"x": images, "y": labels})`` (how notebook 06
+    ``path``: a file saved with ``torch.save({"x": images, "y": labels})`` (how notebook 07
     hands over the digits it already holds, so this process need not read MNIST again).
     """
     if path is not None:

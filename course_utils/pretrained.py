@@ -1,4 +1,4 @@
-"""Pretrained classifiers for notebook 07: AlexNet through torchvision's weights API (when its
+"""Pretrained classifiers for notebook 08: AlexNet through torchvision's weights API (when its
 weights can be had), SqueezeNet from the course's Deep-Compression file (always), photos to
 classify, the top-k list in the lecture's format, and a table of model sizes.
 

@@ -1,4 +1,4 @@
-"""Find parameters a module holds but PyTorch cannot see (notebook 05).
+"""Find parameters a module holds but PyTorch cannot see (notebook 06).
 
 ``nn.Module`` registers a submodule or a ``Parameter`` only when it is assigned straight to an
 attribute. One kept in a plain ``dict``, ``list``, ``tuple`` or ``set`` is invisible: missing from

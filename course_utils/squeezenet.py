@@ -3,7 +3,7 @@
 The file ``compressed_SqueezeNet.net`` (songhan/SqueezeNet-Deep-Compression, BSD licence; Han,
 Mao and Dally, 2016) stores SqueezeNet v1.0 (Iandola et al., 2016, "AlexNet-level accuracy with
 50x fewer parameters") pruned and weight-shared in 675,763 bytes. :func:`decode` turns it into a
-``state_dict`` for ``torchvision.models.squeezenet1_0`` (notebook 07). Layout, little-endian:
+``state_dict`` for ``torchvision.models.squeezenet1_0`` (notebook 08). Layout, little-endian:
 
 1. a header of 26 ``uint32``: how many non-zero weights each layer stores (``n``);
 2. for each layer in order: a codebook of 256 ``float32`` (shared values, entry 0 is 0.0),

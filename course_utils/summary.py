@@ -1,4 +1,4 @@
-"""A network's size, layer by layer, measured from the network itself (notebook 06).
+"""A network's size, layer by layer, measured from the network itself (notebook 07).
 
 :func:`summarize` runs one forward pass on a single zero image and records every step: leaf
 modules (``nn.Conv2d``, ``nn.Linear``, ...) through forward hooks, and the functional calls

@@ -1,4 +1,4 @@
-"""Training a network on MNIST held in memory: data, loop, evaluation, checkpoints (notebook 06).
+"""Training a network on MNIST held in memory: data, loop, evaluation, checkpoints (notebook 07).
 
 The whole of MNIST fits in memory as float tensors (60,000×1×28×28 is 188 MB), so a minibatch
 is a slice of a shuffled index, with no per-sample Python work. :func:`fit` trains with AdamW

@@ -1,4 +1,4 @@
-"""Tests for notebook 06's exercise checkers: right answers pass, typical wrong ones do not."""
+"""Tests for notebook 07's exercise checkers: right answers pass, typical wrong ones do not."""
 
 from __future__ import annotations
 

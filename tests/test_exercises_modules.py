@@ -1,4 +1,4 @@
-"""Checkers of notebook 05's exercises: right answers pass, typical wrong ones get feedback."""
+"""Checkers of notebook 06's exercises: right answers pass, typical wrong ones get feedback."""
 
 from __future__ import annotations
 

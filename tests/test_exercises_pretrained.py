@@ -1,4 +1,4 @@
-"""Checkers of notebook 07: right answers pass, typical wrong ones get a useful message."""
+"""Checkers of notebook 08: right answers pass, typical wrong ones get a useful message."""
 
 from __future__ import annotations
 

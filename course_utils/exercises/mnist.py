@@ -1,4 +1,4 @@
-"""Checks for notebook 06's exercises: the size of a variant network, and a smaller network.
+"""Checks for notebook 07's exercises: the size of a variant network, and a smaller network.
 
 1. :func:`check_counts`: a function ``counts(c1, c2, hidden)`` giving the parameters and
    products of the lecture's network with ``c1`` and ``c2`` conv channels and ``hidden`` units,

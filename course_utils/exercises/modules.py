@@ -1,4 +1,4 @@
-"""Exercise checks for notebook 05 (modules and their pitfalls).
+"""Exercise checks for notebook 06 (modules and their pitfalls).
 
 1. :func:`check_repaired`: rewrite :class:`HiddenHeads`, whose layers ``parameters()`` cannot
    see, so that every layer and the trainable temperature are registered.

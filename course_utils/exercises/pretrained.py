@@ -1,4 +1,4 @@
-"""Checkers for notebook 07 (standard convnets, pretrained networks).
+"""Checkers for notebook 08 (standard convnets, pretrained networks).
 
 - :func:`check_conv1_output_size`: AlexNet's first convolution (11×11, stride 4, padding 2),
   its output size by hand for any input size.

@@ -1,4 +1,4 @@
-"""Inside a trained MNIST network: pick a test digit, see its conv1 and conv2 maps (notebook 06).
+"""Inside a trained MNIST network: pick a test digit, see its conv1 and conv2 maps (notebook 07).
 
 The figure shows the digit, the 32 maps the first convolution computes from it, the 64 maps of
 the second, each set tiled into one mosaic (one panel per layer keeps redraws fast), and the

@@ -1,4 +1,4 @@
-"""Classify a photo of your own: a FileUpload, and the network's top classes as bars (notebook 07).
+"""Classify a photo of your own: a FileUpload, and the network's top classes as bars (notebook 08).
 
 Works with whichever pretrained network is at hand (AlexNet online, SqueezeNet offline: see
 :func:`course_utils.pretrained.best_classifier`), and with both ``FileUpload`` value formats:

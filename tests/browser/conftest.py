@@ -61,7 +61,7 @@ LAB_SETTINGS = {
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(config, items):
     """Mark these tests ``browser`` and run them last, after nbval's pass over the notebooks
-    (which leaves notebook 06's trained model in data/ for the browser's pass to reuse)."""
+    (which leaves notebook 07's trained model in data/ for the browser's pass to reuse)."""
     here = Path(__file__).resolve().parent
     ours = [item for item in items if here in Path(str(item.fspath)).resolve().parents]
     for item in ours:
