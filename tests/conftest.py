@@ -2,74 +2,59 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+import offline
+
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
 NOTEBOOKS = ROOT / "notebooks"
+ATTEMPTS = offline.ATTEMPTS
 
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-_real_getaddrinfo = socket.getaddrinfo
-
-
-class NetworkAccessError(ConnectionRefusedError):
-    """A test tried to reach a host other than this machine.
-
-    It is an ``OSError``, as a real offline machine would give, so offline code paths run as
-    they would for a learner; and every attempt is recorded, so that a test which reaches for
-    the network without declaring it (marker ``network_attempt``) fails all the same.
-    """
-
-
-ATTEMPTS: list[str] = []
-
-
-def _is_local(host) -> bool:
-    if host in (None, "", "localhost"):
-        return True
+# Run in every IPython kernel the tests start (nbval's, nbclient's, the browser tests' JupyterLab):
+# the same refusal of the network, defined in a function so that no name reaches the notebook.
+KERNEL_STARTUP = f"""\
+def _course_tests_offline():
+    import sys
+    sys.path.insert(0, {str(TESTS)!r})
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        import offline
+    finally:
+        sys.path.remove({str(TESTS)!r})
+    offline.install()
 
 
-def _guard(address) -> None:
-    if isinstance(address, tuple) and not _is_local(address[0]):
-        ATTEMPTS.append(f"connect {address!r}")
-        raise NetworkAccessError(
-            f"tests must not touch the network, but something connected to {address!r}"
-        )
+_course_tests_offline()
+del _course_tests_offline
+"""
+_SAVED_ENV: dict[str, str | None] = {}
+_HOME: list[Path] = []
 
 
-def _connect(self, address):
-    _guard(address)
-    return _real_connect(self, address)
+def _private_kernel_environment() -> None:
+    """Kernels started by the tests refuse the network and use a torch hub folder of their own.
 
-
-def _connect_ex(self, address):
-    _guard(address)
-    return _real_connect_ex(self, address)
-
-
-def _getaddrinfo(host, *args, **kwargs):
-    if isinstance(host, bytes):
-        host = host.decode()
-    if not _is_local(host):
-        ATTEMPTS.append(f"lookup {host!r}")
-        raise NetworkAccessError(
-            f"tests must not touch the network, but something looked up {host!r}"
-        )
-    return _real_getaddrinfo(host, *args, **kwargs)
+    The learner's own hub cache (where a downloaded AlexNet may sit) and IPython profile stay out
+    of the test run, so that its outputs are the same online or offline, cache or no cache.
+    """
+    home = Path(tempfile.mkdtemp(prefix="course-tests-"))
+    startup = home / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-offline.py").write_text(KERNEL_STARTUP)
+    for name, value in {"IPYTHONDIR": home / "ipython", "TORCH_HOME": home / "torch"}.items():
+        _SAVED_ENV[name] = os.environ.get(name)
+        os.environ[name] = str(value)
+    _HOME.append(home)
 
 
 def pytest_configure(config):
-    socket.socket.connect = _connect
-    socket.socket.connect_ex = _connect_ex
-    socket.getaddrinfo = _getaddrinfo
+    offline.install()
+    _private_kernel_environment()
 
 
 @pytest.fixture(autouse=True)
@@ -96,9 +81,14 @@ def one_thread():
 
 
 def pytest_unconfigure(config):
-    socket.socket.connect = _real_connect
-    socket.socket.connect_ex = _real_connect_ex
-    socket.getaddrinfo = _real_getaddrinfo
+    offline.uninstall()
+    for name, value in _SAVED_ENV.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    for home in _HOME:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(session, config, items):

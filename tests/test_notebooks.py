@@ -76,3 +76,18 @@ def test_the_test_command_runs_nbval_over_the_whole_notebooks_folder():
     nbval = re.search(r"^NBVAL := (.*)$", makefile, flags=re.M).group(1)
     assert "--nbval " in nbval + " " and "--nbval-current-env" in nbval
     assert "--nbval-lax" not in nbval
+
+
+def test_the_test_command_runs_nbval_again_on_the_generic_cpu_path():
+    makefile = (ROOT / "Makefile").read_text()
+    (recipe,) = re.findall(r"^test:.*\n((?:\t.*\n)+)", makefile, flags=re.M)
+    assert re.search(r"^\t\$\(GENERIC_CPU\) \$\(PY\) -m pytest \$\(NBVAL\) notebooks$", recipe, re.M)
+    generic = re.search(r"^GENERIC_CPU := (.*)$", makefile, flags=re.M).group(1).split()
+    assert sorted(generic) == ["ATEN_CPU_CAPABILITY=default", "ONEDNN_MAX_CPU_ISA=SSE41"]
+
+
+def test_plain_pytest_leaves_the_browser_tests_to_the_test_command(pytestconfig):
+    assert "browser" in pytestconfig.getini("norecursedirs")
+    makefile = (ROOT / "Makefile").read_text()
+    (recipe,) = re.findall(r"^test:.*\n((?:\t.*\n)+)", makefile, flags=re.M)
+    assert re.search(r"pytest tests .*tests/browser", recipe), recipe
