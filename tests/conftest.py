@@ -7,9 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pytest
-
 import offline
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent

@@ -117,7 +117,7 @@ def test_the_solved_edition_passes_every_check(path):
     ).execute()
     for exercise, _ in editions.exercises(nb):
         outputs = nb.cells[exercise].outputs
-        answers = [o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
+        answers = [o.data["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
         assert answers and answers[-1].startswith("✅"), (
             f"{path.name} cell {exercise}: the solution did not pass: {answers or outputs}"
         )

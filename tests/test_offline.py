@@ -7,11 +7,10 @@ import socket
 from pathlib import Path
 
 import nbformat
+import offline
 import pytest
 import torch
 from nbclient import NotebookClient
-
-import offline
 
 PROBE = """\
 import socket

@@ -42,7 +42,8 @@ def tags(cell) -> list[str]:
 
 def solution_source(code: str) -> str:
     """The markdown of a solution cell holding ``code``."""
-    return f"<details>\n<summary>{SUMMARY}</summary>\n\n```python\n{code.strip()}\n```\n\n</details>"
+    fenced = f"```python\n{code.strip()}\n```"
+    return f"<details>\n<summary>{SUMMARY}</summary>\n\n{fenced}\n\n</details>"
 
 
 def solution_code(cell) -> str:
