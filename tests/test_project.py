@@ -80,3 +80,29 @@ def test_the_readme_badges_point_at_the_repository_in_pyproject():
     readme = (ROOT / "README.md").read_text()
     assert f"mybinder.org/v2/gh/{repo}/main" in readme
     assert f"colab.research.google.com/github/{repo}/blob/main/notebooks/" in readme
+
+
+def _recipe(target: str) -> list[str]:
+    makefile = (ROOT / "Makefile").read_text()
+    (recipe,) = re.findall(rf"^{re.escape(target)}:.*\n((?:\t.*\n)+)", makefile, flags=re.M)
+    return [line.strip() for line in recipe.splitlines()]
+
+
+def _as_powershell(line: str) -> str | None:
+    """A Makefile recipe line as a learner types it in PowerShell (None: nothing to type)."""
+    if line.startswith(("@", "touch ")):
+        return None  # the version check Python makes itself; make's own stamp
+    line = line.split("||")[-1].strip()  # `test -x .venv/... || python -m venv .venv`
+    for variable, value in {"$(PYTHON)": "python", "$(PY)": r".venv\Scripts\python",
+                            "$(VENV)": ".venv", "$(PORT)": "8888", "$(ROOT_FLAG)": ""}.items():
+        line = line.replace(variable, value)
+    return line.strip()
+
+
+def test_the_windows_commands_are_the_makefiles():
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("### Without `make` (Windows)")[1].split("```powershell")[1]
+    typed = [line.strip() for line in block.split("```")[0].strip().splitlines()]
+    expected = [_as_powershell(line) for target in ("$(STAMP)", "data", "lab")
+                for line in _recipe(target)]
+    assert typed == [line for line in expected if line]
