@@ -55,11 +55,12 @@ test: $(STAMP) data lint
 	$(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks
 	$(MAKE) --no-print-directory widgets7
 
-# Re-execute notebooks top to bottom in place (all, or NB=notebooks/03-....ipynb), headers first.
+# Re-execute notebooks top to bottom in place (all, or NB=notebooks/03-....ipynb), headers first;
+# offline and with a private torch hub, as the tests run them (tools/execute.py).
 NB ?= notebooks/*.ipynb
 execute: $(STAMP)
 	$(PY) tools/notebook_header.py $(NB)
-	$(PY) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=False $(NB)
+	$(PY) tools/execute.py $(NB)
 
 clean:
 	rm -rf $(VENV) $(IPYW7) .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -2,58 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import offline
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = Path(__file__).resolve().parent
 NOTEBOOKS = ROOT / "notebooks"
 ATTEMPTS = offline.ATTEMPTS
 
-# Run in every IPython kernel the tests start (nbval's, nbclient's, the browser tests' JupyterLab):
-# the same refusal of the network, defined in a function so that no name reaches the notebook.
-KERNEL_STARTUP = f"""\
-def _course_tests_offline():
-    import sys
-    sys.path.insert(0, {str(TESTS)!r})
-    try:
-        import offline
-    finally:
-        sys.path.remove({str(TESTS)!r})
-    offline.install()
-
-
-_course_tests_offline()
-del _course_tests_offline
-"""
-_SAVED_ENV: dict[str, str | None] = {}
-_HOME: list[Path] = []
-
-
-def _private_kernel_environment() -> None:
-    """Kernels started by the tests refuse the network and use a torch hub folder of their own.
-
-    The learner's own hub cache (where a downloaded AlexNet may sit) and IPython profile stay out
-    of the test run, so that its outputs are the same online or offline, cache or no cache.
-    """
-    home = Path(tempfile.mkdtemp(prefix="course-tests-"))
-    startup = home / "ipython" / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-offline.py").write_text(KERNEL_STARTUP)
-    for name, value in {"IPYTHONDIR": home / "ipython", "TORCH_HOME": home / "torch"}.items():
-        _SAVED_ENV[name] = os.environ.get(name)
-        os.environ[name] = str(value)
-    _HOME.append(home)
+_KERNELS = offline.kernel_environment()
 
 
 def pytest_configure(config):
     offline.install()
-    _private_kernel_environment()
+    _KERNELS.__enter__()
 
 
 @pytest.fixture(autouse=True)
@@ -81,13 +44,7 @@ def one_thread():
 
 def pytest_unconfigure(config):
     offline.uninstall()
-    for name, value in _SAVED_ENV.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    for home in _HOME:
-        shutil.rmtree(home, ignore_errors=True)
+    _KERNELS.__exit__(None, None, None)
 
 
 def pytest_collection_modifyitems(session, config, items):

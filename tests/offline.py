@@ -1,15 +1,22 @@
 """Refuse every connection or DNS lookup that leaves this machine, as an offline machine would.
 
-``install()`` patches ``socket`` in the calling process: the test process (tests/conftest.py)
-and every notebook kernel the tests start (an IPython startup file written by conftest runs it
-there). A refusal is an ``OSError``, so code under test takes its offline path as for a learner
-without a network; ``ATTEMPTS`` records each one so a test can fail when it reached out.
+``install()`` patches ``socket`` in the calling process: the test process (tests/conftest.py).
+``kernel_environment()`` does the same for every notebook kernel started inside it (nbval's,
+nbclient's, the browser tests' JupyterLab, ``make execute``): an IPython startup file runs
+``install()`` there, and the kernels get a torch hub folder of their own. A refusal is an
+``OSError``, so code takes its offline path as for a learner without a network; ``ATTEMPTS``
+records each one so a test can fail when it reached out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 
 ATTEMPTS: list[str] = []
 
@@ -70,3 +77,48 @@ def uninstall() -> None:
     socket.socket.connect = _real["connect"]
     socket.socket.connect_ex = _real["connect_ex"]
     socket.getaddrinfo = _real["getaddrinfo"]
+
+
+HERE = Path(__file__).resolve().parent
+
+# Run in every IPython kernel started inside kernel_environment(), defined in a function so that
+# no name reaches the notebook.
+KERNEL_STARTUP = f"""\
+def _course_tests_offline():
+    import sys
+    sys.path.insert(0, {str(HERE)!r})
+    try:
+        import offline
+    finally:
+        sys.path.remove({str(HERE)!r})
+    offline.install()
+
+
+_course_tests_offline()
+del _course_tests_offline
+"""
+
+
+@contextlib.contextmanager
+def kernel_environment():
+    """Kernels started inside refuse the network and use a torch hub folder of their own.
+
+    The user's own hub cache (where a downloaded AlexNet may sit) and IPython profile stay out,
+    so that a notebook prints the same online or offline, with or without a cached download.
+    """
+    home = Path(tempfile.mkdtemp(prefix="course-kernels-"))
+    startup = home / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-offline.py").write_text(KERNEL_STARTUP)
+    settings = {"IPYTHONDIR": str(home / "ipython"), "TORCH_HOME": str(home / "torch")}
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield home
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(home, ignore_errors=True)
