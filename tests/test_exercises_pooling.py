@@ -1,14 +1,28 @@
-"""Checkers of notebook 04's exercises: right answers pass, typical wrong ones get a hint."""
+"""Checkers of notebook 04's exercises: right answers pass, typical wrong ones get a true hint."""
 
 from __future__ import annotations
 
+import math
+
+import pytest
 import torch
 
 from course_utils.exercises.pooling import (
+    POOL_INPUT,
+    POOL_KERNEL,
+    POOL_SIZE_KERNEL,
+    POOL_SIZE_LENGTH,
+    POOL_SIZE_STRIDE,
+    POOL_STRIDE,
+    SHIFT_KERNEL,
+    SHIFT_LENGTH,
+    SHIFT_QUESTION,
     check_max_pool1d,
     check_pool_sizes,
     check_pooled_prediction,
+    shift_outcomes,
 )
+from course_utils.exercises.questions import check_answer
 
 
 def right_max_pool1d(x, kernel):
@@ -44,21 +58,87 @@ def test_max_pool1d_stub_and_wrong_answers():
         assert phrase in feedback.message, (fn.__name__, feedback.message)
 
 
-def test_pooled_prediction():
-    assert check_pooled_prediction([4, 2, 3, 5]).passed
-    assert check_pooled_prediction(torch.tensor([4.0, 2, 3, 5])).passed
+def windows(values, kernel, stride):
+    """The windows of a pooling, by hand (an oracle independent of F.max_pool1d)."""
+    return [values[i:i + kernel] for i in range(0, len(values) - kernel + 1, stride)]
+
+
+VALUES = POOL_INPUT.tolist()
+
+
+def test_pooled_prediction_right_answer():
+    right = [max(w) for w in windows(VALUES, POOL_KERNEL, POOL_STRIDE)]
+    assert check_pooled_prediction(right).passed
+    assert check_pooled_prediction(torch.tensor(right)).passed
     assert not check_pooled_prediction(...).implemented
-    for answer, phrase in [([4, 2, 3, 5, 7], "dropped"), ([4, 4, 2, 2, 3, 5, 5, 7], "stride"),
-                           ([2.5, 2, 1.5, 3], "averages"), ([1, 2, 3, 4], "different result"),
-                           ("four", "expected a list of numbers")]:
-        feedback = check_pooled_prediction(answer)
-        assert not feedback.passed and phrase in feedback.message, answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrase"),
+    [([max(w) for w in windows(VALUES, POOL_KERNEL, POOL_KERNEL)], "used the kernel as the"),
+     ([max(w) for w in windows(VALUES, POOL_KERNEL, 1)], "a stride of 1"),
+     ([max(w) for w in windows(VALUES, POOL_STRIDE, POOL_STRIDE)], "used windows of"),
+     ([round(sum(w) / len(w), 2) for w in windows(VALUES, POOL_KERNEL, POOL_STRIDE)],
+      "averaged the windows")],
+)
+def test_pooled_prediction_slips_are_named(answer, phrase):
+    feedback = check_pooled_prediction(answer)
+    assert not feedback.passed and feedback.implemented
+    assert phrase in feedback.message and feedback.message.count("it looks like") == 1
+
+
+def test_pooled_prediction_unexplained_and_malformed_answers():
+    feedback = check_pooled_prediction([1, 2, 3, 4])
+    assert not feedback.passed and "different result" in feedback.message
+    assert "it looks like" not in feedback.message
+    feedback = check_pooled_prediction("four")
+    assert not feedback.passed and "expected a list of numbers" in feedback.message
+
+
+def by_hand_lengths(length, kernel, stride):
+    """(floor, ceil) output lengths from the window starts, counted by hand."""
+    floor = len(range(0, length - kernel + 1, stride))
+    ceil = len([start for start in range(0, length, stride)
+                if start < length and start + kernel - stride < length])
+    return floor, ceil
 
 
 def test_pool_sizes():
-    assert check_pool_sizes((4, 5)).passed
+    length, kernel, stride = POOL_SIZE_LENGTH, POOL_SIZE_KERNEL, POOL_SIZE_STRIDE
+    right = by_hand_lengths(length, kernel, stride)
+    feedback = check_pool_sizes(right)
+    assert feedback.passed and f"are {right}" in feedback.message
     assert not check_pool_sizes(...).implemented
-    for answer, phrase in [((5, 4), "wrong way round"), ((3, 4), "count them again"),
-                           ((4, 4), "different pair"), (7, "expected a pair of ints")]:
+    slips = [
+        (right[::-1], "wrong way round"),
+        (((length - kernel) // stride, math.ceil((length - kernel) / stride)), "+ 1"),
+        (by_hand_lengths(length, kernel, kernel), "used the kernel as the stride"),
+        ((length // stride, math.ceil(length / stride)), "divided the whole length"),
+    ]
+    assert len({answer for answer, _ in slips} | {right}) == len(slips) + 1  # all distinct
+    for answer, phrase in slips:
         feedback = check_pool_sizes(answer)
         assert not feedback.passed and phrase in feedback.message, answer
+        assert feedback.message.count("it looks like") == 1
+    for answer, phrase in [((3, 3), "different pair"), (7, "expected a pair of ints"),
+                           ((1, 2, 3), "expected a pair of ints")]:
+        feedback = check_pool_sizes(answer)
+        assert not feedback.passed and phrase in feedback.message, answer
+
+
+def test_shift_outcomes_match_the_windows_by_hand():
+    same = sum(p // SHIFT_KERNEL == (p + 1) // SHIFT_KERNEL for p in range(SHIFT_LENGTH - 1))
+    moved = SHIFT_LENGTH - 1 - same
+    assert shift_outcomes() == {"unchanged": same, "moved": moved, "other": 0}
+    assert same and moved
+
+
+def test_shift_question():
+    outcomes = shift_outcomes()
+    assert SHIFT_QUESTION.right_choice() == "c"  # both outcomes occur (the test above)
+    tally = (f"{outcomes['unchanged']} keep it in its window after the shift (pooled signal "
+             f"unchanged) and {outcomes['moved']} carry it into the next window")
+    for letter in SHIFT_QUESTION.choices:
+        feedback = check_answer(SHIFT_QUESTION, letter)
+        assert feedback.passed == (letter == "c") and tally in feedback.message
+    assert not check_answer(SHIFT_QUESTION, ...).implemented
