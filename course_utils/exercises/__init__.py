@@ -89,7 +89,7 @@ def fmt(value, decimals: int = 4) -> str:
             return fmt(value.item(), decimals)
         return "(" + ", ".join(fmt(v, decimals) for v in value) + ")"
     if isinstance(value, float):
-        if value == int(value) and math.isfinite(value):
+        if math.isfinite(value) and value == int(value):
             return str(int(value))
         return f"{value:.{decimals}g}"
     if isinstance(value, (list, tuple)):

@@ -1,20 +1,24 @@
-"""Exercise checks for notebook 06 (modules and their pitfalls).
+"""Exercise checks for notebook 06 (building modules, and the parameters that go missing).
 
 1. :func:`check_repaired`: rewrite :class:`HiddenHeads`, whose layers ``parameters()`` cannot
    see, so that every layer and the trainable temperature are registered.
-2. :func:`check_layer_shapes`: predict, without running them, the shapes of the weights and
-   outputs of :data:`SHAPES_CONV` and :data:`SHAPES_LINEAR` on the inputs given.
+2. :func:`check_stack`: write ``Stack(widths)``, any number of fully connected layers, so that
+   all of them are trained, saved and moved.
+3. :data:`DICT_STATE`: what ``state_dict()`` holds for a layer kept in a plain dict (a question,
+   its right choice read off a real ``state_dict()``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
+from itertools import pairwise
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from course_utils.exercises import Feedback, attempt, correct, fmt, not_implemented, wrong
+from course_utils.exercises.questions import Question
 from course_utils.registration import find_hidden
 
 
@@ -37,15 +41,42 @@ class HiddenHeads(nn.Module):
         return {name: head(x) / self.temperature for name, head in self.heads.items()}
 
 
-# Parameter shapes a repaired HiddenHeads must have (any names, any order): 2,125 numbers.
-REPAIRED_SHAPES = sorted(
-    [(32, 20), (32,), (32, 32), (32,), (10, 32), (10,), (2, 32), (2,), (1,)]
-)
-_HEAD_SHAPES = {"digit": 10, "parity": 2}
+def held_tensors(model: HiddenHeads) -> list[torch.Tensor]:
+    """Every tensor a :class:`HiddenHeads` holds, read from where it hides them, in layer order."""
+    layers = [*model.trunk, *model.heads.values()]
+    return [p for layer in layers for p in layer.parameters()] + [model.temperature]
 
 
-def _shapes(model: nn.Module) -> list[tuple[int, ...]]:
-    return sorted(tuple(p.shape) for p in model.parameters())
+def _shapes(tensors) -> list[tuple[int, ...]]:
+    return sorted(tuple(t.shape) for t in tensors)
+
+
+def _listed(shapes: list[tuple[int, ...]]) -> str:
+    return "[" + ", ".join(str(s) for s in shapes) + "]"
+
+
+def _differ(got, expected: torch.Tensor) -> str | None:
+    """None if ``got`` is ``expected`` (a tensor of its shape and values), else how it differs."""
+    if not isinstance(got, torch.Tensor):
+        return f"expected a tensor, got {fmt(got)}"
+    if got.shape != expected.shape:
+        return f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"
+    if got.dtype != expected.dtype:
+        return f"expected dtype {expected.dtype}, got {got.dtype}"
+    gap = (got.detach() - expected.detach()).abs().max().item()
+    if gap > 1e-5:
+        return f"the outputs differ from the right ones by up to {gap:.3g}"
+    return None
+
+
+def _load_by_shape(model: nn.Module, tensors: list[torch.Tensor]) -> None:
+    """Copy ``tensors`` into ``model``'s parameters, matched by shape, in order within a shape."""
+    pending = {}
+    for t in tensors:
+        pending.setdefault(tuple(t.shape), []).append(t)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(pending[tuple(p.shape)].pop(0))
 
 
 def check_repaired(cls) -> Feedback:
@@ -53,8 +84,8 @@ def check_repaired(cls) -> Feedback:
 
     ``cls`` is an ``nn.Module`` subclass built with no arguments, mapping ``N×20`` to a dict
     ``{"digit": N×10, "parity": N×2}``. Right if nothing is hidden from ``parameters()``, the
-    parameter shapes are those of :class:`HiddenHeads` (any names, any order) and every
-    parameter receives a gradient.
+    parameter shapes are those :class:`HiddenHeads` holds (any names, any order), every
+    parameter receives a gradient, and with the same numbers it computes what HiddenHeads does.
     """
     what = "a version of HiddenHeads whose layers and temperature are all registered"
     if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
@@ -70,112 +101,206 @@ def check_repaired(cls) -> Feedback:
     if hidden:
         listed = "".join(f"\n- {h}" for h in hidden)
         return wrong(f"parameters() still misses {len(hidden)} thing(s):{listed}")
-    shapes = _shapes(model)
-    if shapes != REPAIRED_SHAPES:
+    reference = HiddenHeads()
+    with torch.no_grad():
+        reference.temperature.fill_(1.5)  # so that a forgotten division shows
+    expected_tensors = held_tensors(reference)
+    shapes = _shapes(model.parameters())
+    if shapes != _shapes(expected_tensors):
         return wrong(
-            f"expected parameters of shapes {fmt(REPAIRED_SHAPES)} (in any order), "
-            f"got {fmt(shapes)}: keep the same layers, only store them differently"
+            f"expected parameters of shapes {_listed(_shapes(expected_tensors))} (in any order), "
+            f"got {_listed(shapes)}: keep the same layers, only store them differently"
         )
-    x = torch.randn(5, 20)
+    x = torch.randn(5, reference.trunk[0].in_features)
     try:
         out = model(x)
     except Exception as err:
-        return wrong(f"model(x) with x of shape 5×20 raised {type(err).__name__}: {err}")
-    if not isinstance(out, dict) or set(out) != set(_HEAD_SHAPES):
-        return wrong(
-            f"expected forward to return a dict with keys 'digit' and 'parity', got {fmt(out)}"
-        )
-    for name, width in _HEAD_SHAPES.items():
-        if not isinstance(out[name], torch.Tensor) or tuple(out[name].shape) != (5, width):
+        return wrong(f"model(x) with x of shape {fmt(tuple(x.shape))} raised "
+                     f"{type(err).__name__}: {err}")
+    expected = reference(x)
+    if not isinstance(out, dict) or set(out) != set(expected):
+        return wrong(f"expected forward to return a dict with keys {', '.join(map(repr, expected))}"
+                     f", got {fmt(out)}")
+    for name, value in expected.items():
+        if not isinstance(out[name], torch.Tensor) or out[name].shape != value.shape:
             got = tuple(out[name].shape) if isinstance(out[name], torch.Tensor) else out[name]
-            return wrong(f"expected out[{name!r}] of shape (5, {width}) for 5 inputs, got {got}")
+            return wrong(f"expected out[{name!r}] of shape {tuple(value.shape)} for 5 inputs, "
+                         f"got {fmt(got)}")
     sum(o.sum() for o in out.values()).backward()
     unused = [n for n, p in model.named_parameters() if p.grad is None]
     if unused:
         return wrong(
             f"these parameters are registered but forward never uses them: {', '.join(unused)}"
         )
+    _load_by_shape(model, expected_tensors)
+    out = model(x)
+    for name, value in expected.items():
+        problem = _differ(out[name], value)
+        if problem is not None:
+            return wrong(f"with HiddenHeads' weights and a temperature of 1.5, out[{name!r}] is "
+                         f"not what HiddenHeads computes: {problem}")
     return correct(
         f"{cls.__name__} registers all {len(shapes)} parameters "
-        f"({sum(p.numel() for p in model.parameters()):,} numbers), and each gets a gradient."
+        f"({sum(p.numel() for p in model.parameters()):,} numbers), each gets a gradient, "
+        "and it computes what HiddenHeads does."
     )
 
 
-SHAPES_CONV = {
-    "in_channels": 3, "out_channels": 8, "kernel_size": (5, 3), "stride": 2, "padding": 1
-}
-SHAPES_CONV_INPUT = (16, 3, 32, 32)
-SHAPES_LINEAR = {"in_features": 12, "out_features": 5}
-SHAPES_LINEAR_INPUT = (2, 3, 12)
+# Exercise 2: Stack(widths) --------------------------------------------------------------------
 
-SHAPE_KEYS = ("conv weight", "conv bias", "conv output", "linear output")
-
-# Typical slips, and what to say about them.
-_HINTS = {
-    ("conv weight", (3, 8, 5, 3)): "a conv weight is out_channels × in_channels × kh × kw",
-    ("conv weight", (8, 3, 3, 5)): "kernel_size=(5, 3) is (height, width)",
-    ("conv bias", (3,)): "there is one bias per output channel",
-    ("conv output", (16, 8, 28, 30)): "that is with stride 1 and no padding",
-    ("conv output", (16, 8, 30, 32)): "that is with stride 1: stride 2 halves each size",
-    ("conv output", (16, 8, 14, 15)): "that forgets the padding of 1 on each side",
-    ("conv output", (16, 8, 16, 15)): "kernel_size=(5, 3) is (height, width)",
-    ("linear output", (2, 5)): "nn.Linear keeps every leading dimension, not only the first",
-    ("linear output", (6, 5)): "nn.Linear does not flatten the leading dimensions",
-    ("linear output", (2, 3, 12)): "out_features replaces the last dimension",
-}
+STACK_WIDTHS = ((2, 64, 2), (2, 16, 16, 2), (5, 3), (4, 8, 8, 8, 3))
 
 
-def expected_shapes() -> dict[str, tuple[int, ...]]:
-    """The right answers, by building the layers and running them (the reference)."""
-    conv = nn.Conv2d(**SHAPES_CONV)
-    linear = nn.Linear(**SHAPES_LINEAR)
+def reference_stack(widths: Sequence[int]) -> nn.Sequential:
+    """``Linear(w0, w1), ReLU, Linear(w1, w2), ..., Linear(w[-2], w[-1])``: no ReLU at the end."""
+    if len(widths) < 2 or not all(isinstance(w, int) and w > 0 for w in widths):
+        raise ValueError(f"expected at least two positive int widths, got {widths!r}")
+    layers: list[nn.Module] = []
+    for n_in, n_out in pairwise(widths):
+        if layers:
+            layers.append(nn.ReLU())
+        layers.append(nn.Linear(n_in, n_out))
+    return nn.Sequential(*layers)
+
+
+def _stack_slip(got: torch.Tensor, reference: nn.Sequential, x: torch.Tensor) -> str | None:
+    """Name the usual slip when ``got`` is what a misplaced or missing ReLU computes."""
     with torch.no_grad():
-        conv_out = conv(torch.zeros(SHAPES_CONV_INPUT))
-        linear_out = linear(torch.zeros(SHAPES_LINEAR_INPUT))
-    return {
-        "conv weight": tuple(conv.weight.shape),
-        "conv bias": tuple(conv.bias.shape),
-        "conv output": tuple(conv_out.shape),
-        "linear output": tuple(linear_out.shape),
-    }
-
-
-def _as_shape(value) -> tuple[int, ...] | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value,)
-    try:
-        shape = tuple(value)
-    except TypeError:
-        return None
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in shape):
-        return shape
+        expected = reference(x)
+        linear_only = x
+        for layer in reference:
+            if isinstance(layer, nn.Linear):
+                linear_only = layer(linear_only)
+    if torch.allclose(got, F.relu(expected), atol=1e-5):
+        return "no ReLU after the last layer: class scores must be free to be negative"
+    if torch.allclose(got, linear_only, atol=1e-5):
+        return "put a ReLU between consecutive layers: without it the stack is one linear map"
     return None
 
 
-def check_layer_shapes(predict: Callable[[], dict]) -> Feedback:
-    """Check a learner's ``predict()``: a dict from each of :data:`SHAPE_KEYS` to a shape.
-
-    Shapes are tuples of ints (a ``torch.Size`` or a list is fine too). The reference runs
-    ``nn.Conv2d(**SHAPES_CONV)`` on a ``16×3×32×32`` input and ``nn.Linear(**SHAPES_LINEAR)``
-    on a ``2×3×12`` input.
-    """
-    what = "predicted_shapes(), returning the four shapes"
-    if not callable(predict):
-        return wrong(f"expected a function returning a dict of shapes, got {fmt(predict)}")
-    answers, failed = attempt(what, "your function", predict)
+def _check_one_stack(cls, widths: tuple[int, ...]) -> Feedback | None:
+    """None if ``cls(widths)`` is right, else the feedback for the first problem found."""
+    where = f"for widths {list(widths)}"
+    torch.manual_seed(0)
+    model, failed = attempt("Stack(widths)", f"{where}, building Stack", cls, list(widths))
     if failed is not None:
         return failed
-    if not isinstance(answers, dict):
-        return wrong(f"expected a dict with keys {', '.join(SHAPE_KEYS)}, got {fmt(answers)}")
-    missing = [k for k in SHAPE_KEYS if k not in answers]
-    if missing:
-        return wrong(f"the dict lacks the key(s) {', '.join(map(repr, missing))}")
-    for key, right in expected_shapes().items():
-        got = _as_shape(answers[key])
-        if got is None:
-            return wrong(f"{key}: expected a shape (a tuple of ints), got {fmt(answers[key])}")
-        if got != right:
-            hint = _HINTS.get((key, got))
-            return wrong(f"{key}: expected {right}, got {got}" + (f" ({hint})" if hint else ""))
-    listed = ", ".join(f"{k} {v}" for k, v in expected_shapes().items())
-    return correct(f"all four shapes: {listed}")
+    if not isinstance(model, nn.Module):
+        return wrong(f"{where} Stack(widths) gave a {type(model).__name__}, not an nn.Module")
+    hidden = find_hidden(model)
+    if hidden:
+        listed = "".join(f"\n- {h}" for h in hidden)
+        return wrong(f"{where} parameters() misses {len(hidden)} thing(s):{listed}")
+    reference = reference_stack(widths)
+    shapes = [tuple(p.shape) for p in model.parameters()]
+    expected_shapes = [tuple(p.shape) for p in reference.parameters()]
+    if shapes != expected_shapes:
+        order = " in the order the layers run" if sorted(shapes) == sorted(expected_shapes) else ""
+        return wrong(f"{where} expected parameters of shapes {_listed(expected_shapes)}{order}, "
+                     f"got {_listed(shapes)}")
+    with torch.no_grad():
+        for mine, theirs in zip(reference.parameters(), model.parameters(), strict=True):
+            mine.copy_(theirs)
+    x = torch.randn(7, widths[0], generator=torch.Generator().manual_seed(1))
+    got, failed = attempt("Stack.forward", f"{where}, model(x) with x of shape 7×{widths[0]}",
+                          model, x)
+    if failed is not None:
+        return failed
+    problem = _differ(got, reference(x))
+    if problem is not None:
+        slip = _stack_slip(got, reference, x) if "outputs differ" in problem else None
+        return wrong(f"{where}, compared with Linear and ReLU layers holding the same weights: "
+                     f"{problem}" + (f" ({slip})" if slip else ""))
+    got.sum().backward()
+    unused = [n for n, p in model.named_parameters() if p.grad is None]
+    if unused:
+        return wrong(f"{where} these parameters get no gradient (forward never uses them): "
+                     f"{', '.join(unused)}")
+    torch.manual_seed(1)
+    copy = cls(list(widths))
+    copy.load_state_dict(model.state_dict())
+    if not torch.equal(copy(x), got):
+        return wrong(f"{where} a Stack loaded from model.state_dict() computes something else: "
+                     "some of what forward uses is not saved")
+    model.to(torch.float64)
+    left = [n for n, p in model.named_parameters() if p.dtype != torch.float64]
+    if left:
+        return wrong(f"{where} model.to(torch.float64) left behind: {', '.join(left)}")
+    return None
+
+
+def check_stack(cls) -> Feedback:
+    """Check a learner's ``Stack``: ``Stack(widths)`` maps ``N×widths[0]`` to ``N×widths[-1]``.
+
+    Tried on each of :data:`STACK_WIDTHS`: nothing hidden from ``parameters()``, the parameters
+    of :func:`reference_stack` in the order the layers run, the same outputs with the same
+    weights, a gradient for every parameter, a ``state_dict()`` round trip and ``.to(float64)``.
+    """
+    what = "Stack(widths), any number of layers, all registered"
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        return wrong(f"expected a class deriving from nn.Module, got {fmt(cls)}")
+    for widths in STACK_WIDTHS:
+        try:
+            problem = _check_one_stack(cls, widths)
+        except NotImplementedError:
+            return not_implemented(what)
+        except Exception as err:  # the learner's module failing is feedback
+            return wrong(f"for widths {list(widths)} your Stack raised "
+                         f"{type(err).__name__}: {err}")
+        if problem is not None:
+            return problem
+    tried = ", ".join(str(list(w)) for w in STACK_WIDTHS)
+    return correct(f"for widths {tried}, every layer is registered in order, computes what it "
+                   "should, gets a gradient, survives a state_dict() round trip and moves with "
+                   ".to().")
+
+
+# The question: a layer kept in a plain dict, and state_dict() -------------------------------
+
+
+class LayerInDict(nn.Module):
+    """The question's module: a hidden layer in a plain dict, the output layer registered."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = {"hidden": nn.Linear(2, 64)}
+        self.out = nn.Linear(64, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(F.relu(self.layers["hidden"](x)))
+
+
+def _what_state_dict_holds() -> str:
+    """The right letter of :data:`DICT_STATE`, read off a real ``state_dict()``."""
+    try:
+        keys = list(LayerInDict().state_dict())
+    except Exception:
+        return "d"
+    if any(k.startswith("layers.hidden.") for k in keys):
+        return "a"
+    return "c" if "layers" in keys else "b"
+
+
+DICT_STATE = Question(
+    prompt=(
+        'A module keeps its hidden layer in a plain dict, self.layers = {"hidden": '
+        "nn.Linear(2, 64)}, and its output layer as self.out = nn.Linear(64, 2). What does "
+        "model.state_dict(), the usual thing to save with torch.save, hold for the hidden layer?"
+    ),
+    choices={
+        "a": "'layers.hidden.weight' and 'layers.hidden.bias', like 'out.weight' and 'out.bias'",
+        "b": "nothing: it holds 'out.weight' and 'out.bias' only",
+        "c": "one entry, 'layers', holding the dict itself",
+        "d": "nothing, because state_dict() raises an error about the plain dict",
+    },
+    why={
+        "a": "that is what an nn.ModuleDict would give; a plain dict is invisible to the module.",
+        "b": "state_dict() walks the same registry as parameters(): a layer in a plain dict is "
+             "not in it, so it is neither trained nor saved, and nothing warns you.",
+        "c": "state_dict() holds only tensors (parameters and buffers) from the registry; plain "
+             "attributes are never saved, dicts included.",
+        "d": "nothing checks plain attributes: no error, no warning; that is what makes the bug "
+             "dangerous.",
+    },
+    right=_what_state_dict_holds,
+)
