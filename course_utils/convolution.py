@@ -4,6 +4,10 @@ Everything here computes what deep-learning libraries call a convolution: the ke
 flipped (signal processing calls it a cross-correlation), and only positions where the kernel
 fits entirely inside the input are kept, so a width-``w`` kernel on a width-``W`` signal gives
 ``W - w + 1`` values. Each function agrees with ``torch.nn.functional.conv1d`` / ``conv2d``.
+
+The notebooks write ``conv1d_loop``, ``conv1d_unfold``, ``conv1d_as_strided`` (notebook 01) and
+``conv2d_loop`` (notebook 02) under these same names, without the input checks; the versions
+here are the tested ones the rest of the course and its tests use.
 """
 
 from __future__ import annotations
@@ -12,9 +16,8 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from matplotlib.figure import Figure
 
-from course_utils.viz import as_tensor, show_signed, signed_limit
+from course_utils.viz import CourseFigure, as_tensor, show_signed
 
 # ---------------------------------------------------------------------------------------------
 # Input checks
@@ -126,8 +129,10 @@ def conv2d_loop(x: torch.Tensor, k: torch.Tensor, bias: torch.Tensor | None = No
     return out[0] if single else out
 
 
-def receptive_field(x_shape: Sequence[int], k: torch.Tensor, d: int, i: int, j: int):
+def receptive_field_mask(x_shape: Sequence[int], k: torch.Tensor, d: int, i: int, j: int):
     """Mask ``H×W`` of the input pixels that output ``[d, i, j]`` depends on, found by autograd.
+
+    (Its size, for a stack of layers, is ``course_utils.arithmetic.receptive_field``.)
 
     ``x_shape``: ``(C, H, W)``; ``k``: ``D×C×h×w``. The input is random; a pixel counts when
     the gradient of the output with respect to it is non-zero in some channel.
@@ -139,38 +144,6 @@ def receptive_field(x_shape: Sequence[int], k: torch.Tensor, d: int, i: int, j: 
         raise ValueError(f"expected an output index inside {tuple(y.shape)}, got {(d, i, j)}")
     y[d, i, j].backward()
     return (x.grad != 0).any(dim=0)
-
-
-def conv2d_figure(x: torch.Tensor, k: torch.Tensor, out: torch.Tensor, size: float = 1.3) -> Figure:
-    """Input ``C×H×W`` (top row), then one row per kernel: its ``C`` slices and its output map.
-
-    ``k``: ``D×C×h×w``, ``out``: ``D×H'×W'``. Signed colours: zero white, negative blue.
-    """
-    x, k, out = as_tensor(x, "x"), as_tensor(k, "k"), as_tensor(out, "out")
-    if x.dim() != 3 or k.dim() != 4 or out.dim() != 3 or k.shape[1] != x.shape[0]:
-        raise ValueError(
-            f"expected x C×H×W, k D×C×h×w, out D×H'×W', got {tuple(x.shape)}, "
-            f"{tuple(k.shape)}, {tuple(out.shape)}"
-        )
-    c, d = x.shape[0], k.shape[0]
-    ncols = c + 1
-    fig = Figure(figsize=(ncols * size, (d + 1) * size * 1.15))
-    vx, vk, vo = signed_limit(x), signed_limit(k), signed_limit(out)
-    for col in range(ncols):
-        ax = fig.add_subplot(d + 1, ncols, col + 1)
-        if col < c:
-            show_signed(ax, x[col], vmax=vx, title=f"input channel {col}")
-        else:
-            ax.set_axis_off()
-    for row in range(d):
-        for col in range(ncols):
-            ax = fig.add_subplot(d + 1, ncols, (row + 1) * ncols + col + 1)
-            if col < c:
-                show_signed(ax, k[row, col], vmax=vk, title=f"kernel {row}, ch. {col}")
-            else:
-                show_signed(ax, out[row], vmax=vo, title=f"output map {row}")
-    fig.tight_layout(pad=0.3)
-    return fig
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,7 +165,9 @@ FILTERS_3X3: dict[str, torch.Tensor] = {
     "Sobel y": _t([[-1, -2, -1], [0, 0, 0], [1, 2, 1]]),
     "Gaussian blur": _t([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16,
 }
-"""Name → ``3×3`` float32 kernel. The first five are the lecture's, in the lecture's order."""
+"""Name → ``3×3`` float32 kernel. The first five are the lecture's, in the lecture's order,
+under its names: its "Laplacian" is the negative of the discrete Laplacian
+``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]`` (positive where a pixel is brighter than its neighbours)."""
 
 LECTURE_FILTERS: tuple[str, ...] = (
     "identity",
@@ -236,7 +211,9 @@ def apply_filters(image, filters) -> torch.Tensor:
     return F.conv2d(image.view(1, 1, *image.shape), weight)[0]
 
 
-def filters_figure(image, names: Sequence[str] = LECTURE_FILTERS, size: float = 1.6) -> Figure:
+def filters_figure(
+    image, names: Sequence[str] = LECTURE_FILTERS, size: float = 1.6
+) -> CourseFigure:
     """The image, then under it each named filter and its response, all as signed images.
 
     ``image``: ``H×W``. Each response has its own colour scale (zero white).
@@ -244,7 +221,7 @@ def filters_figure(image, names: Sequence[str] = LECTURE_FILTERS, size: float = 
     image = as_tensor(image, "image")
     responses = apply_filters(image, filter_bank(names))
     n = len(names) + 1
-    fig = Figure(figsize=(n * size, 2.4 * size))
+    fig = CourseFigure(figsize=(n * size, 2.4 * size))
     show_signed(fig.add_subplot(2, n, 1), image, title="input")
     fig.add_subplot(2, n, n + 1).set_axis_off()
     for col, name in enumerate(names, start=2):

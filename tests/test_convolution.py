@@ -14,11 +14,10 @@ from course_utils.convolution import (
     conv1d_as_strided,
     conv1d_loop,
     conv1d_unfold,
-    conv2d_figure,
     conv2d_loop,
     filter_bank,
     filters_figure,
-    receptive_field,
+    receptive_field_mask,
 )
 
 CONV1D = [conv1d_loop, conv1d_unfold, conv1d_as_strided]
@@ -110,12 +109,12 @@ def test_conv2d_loop_rejects_bad_shapes():
 
 def test_receptive_field_is_the_kernel_window():
     k = torch.randn(2, 3, 3, 4)
-    mask = receptive_field((3, 8, 10), k, d=1, i=2, j=5)
+    mask = receptive_field_mask((3, 8, 10), k, d=1, i=2, j=5)
     expected = torch.zeros(8, 10, dtype=torch.bool)
     expected[2:5, 5:9] = True
     assert torch.equal(mask, expected)
     with pytest.raises(ValueError, match="inside"):
-        receptive_field((3, 8, 10), k, d=2, i=0, j=0)
+        receptive_field_mask((3, 8, 10), k, d=2, i=0, j=0)
 
 
 def test_presets():
@@ -161,11 +160,20 @@ def test_apply_filters_rejects_bad_input():
         apply_filters([[1.0]], FILTERS_3X3["box"])
 
 
-def test_figures():
-    fig = filters_figure(torch.rand(28, 28))
-    assert isinstance(fig, Figure) and len(fig.axes) == 12
-    x, k = torch.randn(2, 6, 6), torch.randn(3, 2, 3, 3)
-    fig = conv2d_figure(x, k, conv2d_loop(x, k))
-    assert len(fig.axes) == 4 * 3
-    with pytest.raises(ValueError, match="D×C×h×w"):
-        conv2d_figure(x, k[:, :1], conv2d_loop(x[:1], k[:, :1]))
+def test_filters_figure_shows_each_filter_over_its_response():
+    fig = filters_figure(torch.rand(28, 28), ["box", "Laplacian"])
+    assert isinstance(fig, Figure) and len(fig.axes) == 6
+    assert [ax.get_title() for ax in fig.axes] == ["input", "", "box", "response", "Laplacian",
+                                                   "response"]
+    assert fig._repr_png_()[:4] == b"\x89PNG"  # shows itself in a notebook without pyplot
+
+
+def test_the_lectures_laplacian_is_the_negative_discrete_laplacian():
+    second_difference = torch.tensor([1.0, -2.0, 1.0])
+    laplacian = torch.zeros(3, 3)
+    laplacian[1] += second_difference  # d²/dx²
+    laplacian[:, 1] += second_difference  # d²/dy²
+    torch.testing.assert_close(FILTERS_3X3["Laplacian"], -laplacian)
+    rows, cols = torch.meshgrid(torch.arange(6.0), torch.arange(7.0), indexing="ij")
+    bowl = rows**2 + cols**2  # its Laplacian is 2 + 2 = 4 everywhere
+    assert torch.all(apply_filters(bowl, FILTERS_3X3["Laplacian"]) == -4)

@@ -1,4 +1,5 @@
-"""Tests for the convolution exercise checkers: right answers pass, typical mistakes get hints."""
+"""Tests for the convolution exercise checkers (right answers pass, typical mistakes get
+hints) and for the check-your-understanding questions (the right choice is what PyTorch does)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ from torch import nn
 
 from course_utils.convolution import conv1d_loop, conv1d_unfold, conv2d_loop
 from course_utils.exercises.convolution import (
+    FLIPPED_KERNEL,
+    KERNEL_NUMBERS,
+    SHIFTED_INPUT,
+    WEIGHTS_AND_IMAGE_SIZE,
     check_conv1d,
     check_conv2d,
     check_output_shape,
     conv1d_cases,
     output_shape,
 )
+from course_utils.exercises.questions import check_answer
 
 
 def student_stub(x, u):
@@ -130,3 +136,70 @@ def test_check_output_shape():
     assert "expected (2, 8, 28, 18), got (2, 8, 27, 17)" in shrink.message
     assert "k - 1" in shrink.message
     assert "tuple of ints" in check_output_shape("2x8x28x18", layer, shape).message
+
+
+def test_check_output_shape_hints_follow_the_slip():
+    layer, shape = nn.Conv2d(3, 8, kernel_size=(5, 3)), (2, 3, 32, 20)
+    in_channels = check_output_shape((2, 3, 28, 18), layer, shape).message
+    assert "3 is the number of input channels" in in_channels and "one map" in in_channels
+    assert "batch size is kept" in check_output_shape((1, 8, 28, 18), layer, shape).message
+    swapped = check_output_shape((2, 8, 18, 28), layer, shape).message
+    assert "height and width are swapped" in swapped
+    strided = nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1)
+    assert output_shape(strided, shape) == (2, 8, 16, 10)  # (32 + 2 - 2 - 1) // 2 + 1 = 16
+    general = check_output_shape((2, 8, 30, 18), strided, shape).message
+    assert "k - 1" not in general and "// stride + 1" in general
+    unanswered = check_output_shape(..., layer, shape)
+    assert unanswered.message.startswith("Not answered yet")
+
+
+QUESTIONS = [SHIFTED_INPUT, FLIPPED_KERNEL, KERNEL_NUMBERS, WEIGHTS_AND_IMAGE_SIZE]
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.prompt[:30])
+def test_each_question_has_one_right_choice_and_explains_every_other(question):
+    right = question.right_choice()
+    assert check_answer(question, right).passed
+    for letter in set(question.choices) - {right}:
+        feedback = check_answer(question, letter)
+        assert not feedback.passed and feedback.message.startswith(f"Not quite ({letter})")
+
+
+def test_shifted_input_right_choice_is_what_shifting_does():
+    x = torch.zeros(12)
+    x[2:5] = torch.tensor([1.0, 3, 1])
+    u = torch.tensor([1.0, 2, 1])
+    before, after = conv1d_loop(x, u), conv1d_loop(torch.cat([torch.zeros(4), x[:-4]]), u)
+    assert (int(before.argmax()), int(after.argmax())) == (2, 6)  # moved by the shift
+    assert before.max() == after.max() == 8
+    assert SHIFTED_INPUT.right_choice() == "b"
+    assert SHIFTED_INPUT.choices["b"].startswith("At 6, still 8")
+    assert "equivariance" in check_answer(SHIFTED_INPUT, "b").message
+
+
+def test_flipped_kernel_right_choice_is_numpys_convention():
+    import numpy as np
+
+    x = np.array([1.0, 2, 3, 4])
+    assert np.convolve(x, [3.0, 2], mode="valid").tolist() == [8, 13, 18]
+    right = FLIPPED_KERNEL.right_choice()
+    kernel = [float(v) for v in FLIPPED_KERNEL.choices[right].strip("()").split(",")]
+    assert kernel == [2.0, 3.0]
+    assert np.correlate(x, kernel, mode="valid").tolist() == [8, 13, 18]  # numpy's own F.conv1d
+
+
+def test_kernel_numbers_right_choice_spans_the_input_channels():
+    layer = nn.Conv2d(3, 8, kernel_size=5)
+    assert layer.weight[0].shape == (3, 5, 5)
+    assert KERNEL_NUMBERS.choices[KERNEL_NUMBERS.right_choice()] == str(3 * 5 * 5)
+
+
+def test_weights_do_not_grow_with_the_image():
+    layer = nn.Conv2d(3, 16, kernel_size=5)
+    count = sum(p.numel() for p in layer.parameters())
+    assert count == 16 * (3 * 5 * 5 + 1)
+    assert layer(torch.zeros(1, 3, 256, 256)).shape == (1, 16, 252, 252)
+    assert sum(p.numel() for p in layer.parameters()) == count
+    right = WEIGHTS_AND_IMAGE_SIZE.right_choice()
+    assert right == "a" and WEIGHTS_AND_IMAGE_SIZE.choices[right].startswith(f"{count:,}:")
+    assert "16×28×28 to 16×252×252" in check_answer(WEIGHTS_AND_IMAGE_SIZE, "a").message
