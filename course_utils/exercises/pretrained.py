@@ -163,8 +163,10 @@ def sample_photos() -> list[Image.Image]:
 
 
 def _affine_fit(got: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """Per channel, ``a`` and ``b`` with ``got ≈ a·x + b`` (least squares), and how far the
-    worst pixel lies from that fit, in units of ``x``. ``got``, ``x``: ``1×3×H×W``."""
+    """Per channel, the least-squares ``a``, ``b`` with ``got ≈ a·x + b``, and the worst misfit.
+
+    ``got``, ``x``: ``1×3×H×W``; the misfit is in units of ``x`` (inf if some ``a`` is 0).
+    """
     xs, gs = x[0].flatten(1).double(), got[0].flatten(1).double()
     xc = xs - xs.mean(1, keepdim=True)
     a = (xc * (gs - gs.mean(1, keepdim=True))).sum(1) / (xc * xc).sum(1).clamp_min(1e-12)
