@@ -1,6 +1,6 @@
 """Pretrained classifiers for notebook 08: AlexNet through torchvision's weights API (when its
 weights can be had), SqueezeNet from the course's Deep-Compression file (always), photos to
-classify, the top-k list in the lecture's format, and a table of model sizes.
+classify, the top-k list in the lecture's format, and a table of model sizes and costs.
 
 Offline, :func:`load_alexnet` answers within seconds with a :class:`DataNotFoundError` that says
 how to get the weights, and :func:`best_classifier` falls back to SqueezeNet.
@@ -27,6 +27,7 @@ from course_utils.data import (
     fetch,
     host_reachable,
 )
+from course_utils.summary import summarize
 
 ALEXNET_WEIGHTS = torchvision.models.AlexNet_Weights.IMAGENET1K_V1
 CATEGORIES: tuple[str, ...] = tuple(ALEXNET_WEIGHTS.meta["categories"])
@@ -160,10 +161,19 @@ def top_k(scores: torch.Tensor, categories: Sequence[str] = CATEGORIES, k: int =
     ]
 
 
-def format_top_k(scores: torch.Tensor, categories: Sequence[str] = CATEGORIES, k: int = 15) -> str:
-    """The lecture's listing, one class a line: ``#1 (12.26) Weimaraner``."""
+def format_top_k(
+    scores: torch.Tensor, categories: Sequence[str] = CATEGORIES, k: int = 15, decimals: int = 2
+) -> str:
+    """The lecture's listing, one class a line: ``#1 (12.26) Weimaraner``.
+
+    ``decimals``: how many decimals of each score to show (the lecture shows 2). Scores computed
+    on different processors can differ in their fifth significant digit, so a listing compared
+    across machines shows fewer.
+    """
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
+        raise ValueError(f"decimals must be an int >= 0, got {decimals!r}")
     return "\n".join(
-        f"#{rank} ({score:.02f}) {name}"
+        f"#{rank} ({score:.{decimals}f}) {name}"
         for rank, (name, score, _) in enumerate(top_k(scores, categories, k), start=1)
     )
 
@@ -175,30 +185,68 @@ def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def default_builders() -> dict[str, Callable[[], nn.Module]]:
-    """The five networks of the size table, each built without weights."""
+@dataclass(frozen=True)
+class Network:
+    """A network of the size table: how to build it, its input ``C×H×W``, its ImageNet weights."""
+
+    build: Callable[[], nn.Module]
+    input_shape: tuple[int, int, int]
+    weights: torchvision.models.WeightsEnum | None = None
+
+
+def default_networks() -> dict[str, Network]:
+    """The five networks of the size table (LeNet-5 reads MNIST digits, the others ImageNet)."""
     from course_utils.models import LeNet5
 
+    models = torchvision.models
     return {
-        "LeNet-5": LeNet5,
-        "AlexNet": torchvision.models.alexnet,
-        "VGG-16": torchvision.models.vgg16,
-        "ResNet-18": torchvision.models.resnet18,
-        "SqueezeNet 1.0": torchvision.models.squeezenet1_0,
+        "LeNet-5": Network(LeNet5, (1, 28, 28)),
+        "AlexNet": Network(models.alexnet, (3, 224, 224), ALEXNET_WEIGHTS),
+        "VGG-16": Network(models.vgg16, (3, 224, 224), models.VGG16_Weights.IMAGENET1K_V1),
+        "ResNet-18": Network(models.resnet18, (3, 224, 224), models.ResNet18_Weights.IMAGENET1K_V1),
+        "SqueezeNet 1.0": Network(
+            models.squeezenet1_0, (3, 224, 224), models.SqueezeNet1_0_Weights.IMAGENET1K_V1
+        ),
     }
 
 
-def size_table(builders: dict[str, Callable[[], nn.Module]] | None = None) -> list[dict]:
-    """Parameter count and float32 size (MB of 2**20 bytes) of each network, one row each.
+def linear_parameters(model: nn.Module) -> int:
+    """How many of the network's parameters belong to its ``nn.Linear`` layers."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"expected a torch.nn.Module, got {type(model).__name__}")
+    return sum(parameter_count(m) for m in model.modules() if isinstance(m, nn.Linear))
 
-    Networks are built on the meta device: shapes only, no memory, no initialisation cost.
+
+def size_table(networks: dict[str, Network] | None = None) -> list[dict]:
+    """Size, cost and accuracy of each network, one row (a dict) per network.
+
+    Columns: parameters, float32 MB (2**20 bytes), millions of multiply-adds for one input
+    (biases not counted), the shares (%) of the parameters and of the multiply-adds that belong
+    to linear layers, and the top-1 / top-5 ImageNet accuracy (%) of torchvision's weights ("-"
+    where there are none). Networks are
+    built on the meta device (shapes only, no memory); :func:`course_utils.summary.summarize`
+    counts the multiply-adds for one input of ``input_shape``.
     """
     rows = []
-    for name, build in (builders or default_builders()).items():
+    for name, network in (networks or default_networks()).items():
+        if not isinstance(network, Network):
+            raise TypeError(f"expected a Network for {name!r}, got {type(network).__name__}")
         with torch.device("meta"):
-            model = build()
+            model = network.build()
         count = parameter_count(model)
-        rows.append({"network": name, "parameters": count, "float32 MB": 4 * count / BYTES_PER_MB})
+        steps = summarize(model, network.input_shape)
+        linear_work = sum(r.products for r in steps.rows if r.operation.startswith("nn.Linear("))
+        metrics = network.weights.meta["_metrics"]["ImageNet-1K"] if network.weights else {}
+        rows.append({
+            "network": name,
+            "parameters": count,
+            "float32 MB": 4 * count / BYTES_PER_MB,
+            "M mult-adds": steps.total_products / 1e6,
+            "linear %": 100 * linear_parameters(model) / count,
+            "linear work %": 100 * linear_work / steps.total_products,
+            "top-1 %": metrics.get("acc@1", "-"),
+            "top-5 %": metrics.get("acc@5", "-"),
+        })
     return rows
 
 

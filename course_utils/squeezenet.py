@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +31,11 @@ CODEBOOK_SIZE = 256
 CAFFE_MEAN_BGR = (104.0, 117.0, 123.0)
 RESIZE = 256
 CROP = 227
+LICENCE_FILE = "licences/squeezenet-deep-compression.txt"
+"""The weights' BSD licence text, inside the ``course_utils`` package (and so in every install)."""
 LICENCE = (
-    "SqueezeNet weights: " + SQUEEZENET.credit
-    + " The licence text (LICENCE, beside the file in the course's shared folder) must "
-    "accompany every copy."
+    "SqueezeNet weights: " + SQUEEZENET.credit + " The licence text ships with the course, in "
+    f"course_utils/{LICENCE_FILE}: print(course_utils.squeezenet.licence_text())."
 )
 
 _FIRE = (3, 4, 5, 7, 8, 9, 10, 12)
@@ -73,6 +75,11 @@ class Decoded:
     layers: list[LayerRecord]
     bytes_used: int
     file_size: int
+
+
+def licence_text() -> str:
+    """The BSD licence of the SqueezeNet Deep-Compression weights, as the course ships it."""
+    return resources.files("course_utils").joinpath(LICENCE_FILE).read_text(encoding="utf-8")
 
 
 def layer_shapes() -> OrderedDict:

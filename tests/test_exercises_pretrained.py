@@ -6,11 +6,13 @@ import torch
 from torchvision import transforms as T
 
 from course_utils.exercises.pretrained import (
+    ALEXNET_PARAMETERS_QUESTION,
     IMAGENET_MEAN,
     IMAGENET_STD,
     check_conv1_output_size,
     check_preprocess,
 )
+from course_utils.exercises.questions import check_answer
 from course_utils.pretrained import lecture_normalise
 
 
@@ -81,6 +83,44 @@ def test_preprocess_typical_mistakes():
     assert not as_bytes and "float32" in as_bytes.message
     not_tensor = check_preprocess(lambda im: im)
     assert not not_tensor and "expected a torch.Tensor" in not_tensor.message
+
+
+def test_preprocess_hints_name_the_normalisation_that_was_used():
+    crop = (T.Resize(256), T.CenterCrop(224))
+    swapped = check_preprocess(
+        _pipeline(*crop, T.ToTensor(), T.Normalize(IMAGENET_STD, IMAGENET_MEAN)))
+    assert not swapped and "mean of about (0.229, 0.224, 0.225)" in swapped.message
+    assert "std of about (0.485, 0.456, 0.406)" in swapped.message
+    halves = check_preprocess(_pipeline(*crop, T.ToTensor(), T.Normalize([0.5] * 3, [0.5] * 3)))
+    assert not halves and "Every channel is shifted and scaled the same way" in halves.message
+    unscaled = check_preprocess(_pipeline(
+        *crop, T.PILToTensor(), T.ConvertImageDtype(torch.float32), T.Lambda(lambda x: 255 * x),
+        T.Normalize(IMAGENET_MEAN, IMAGENET_STD)))
+    assert not unscaled and "look like 0..255" in unscaled.message
+    nearest = check_preprocess(_pipeline(
+        T.Resize(256, interpolation=T.InterpolationMode.NEAREST), T.CenterCrop(224),
+        T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)))
+    assert not nearest and "bilinear" in nearest.message
+
+
+def test_where_alexnets_parameters_are():
+    # AlexNet's three linear layers by hand, against its 61,100,840 parameters
+    linear = 9216 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000
+    assert linear / 61_100_840 > 0.9
+    right = check_answer(ALEXNET_PARAMETERS_QUESTION, "b")
+    assert right.passed and f"{linear / 61_100_840:.0%}" in right.message
+    assert "9,216 → 4,096, has 37,752,832" in right.message
+    for letter in "acd":
+        feedback = check_answer(ALEXNET_PARAMETERS_QUESTION, letter)
+        assert not feedback.passed and feedback.implemented
+    assert "0 parameters" in check_answer(ALEXNET_PARAMETERS_QUESTION, "d").message
+    # the convolutions' multiply-adds by hand (55, 27, 13 = the sides of their outputs)
+    conv = (64 * 55 * 55 * 3 * 121 + 192 * 27 * 27 * 64 * 25 + 384 * 13 * 13 * 192 * 9
+            + 256 * 13 * 13 * 384 * 9 + 256 * 13 * 13 * 256 * 9)
+    work = conv / (conv + 9216 * 4096 + 4096 * 4096 + 4096 * 1000)
+    assert f"do {work:.0%} of the multiply-adds" in check_answer(
+        ALEXNET_PARAMETERS_QUESTION, "a").message
+    assert "61,100,840" in ALEXNET_PARAMETERS_QUESTION.prompt
 
 
 def test_preprocess_not_implemented_and_not_callable():

@@ -8,10 +8,12 @@ import time
 import pytest
 import torch
 from PIL import Image
+from torchvision.models import ResNet18_Weights, SqueezeNet1_0_Weights, VGG16_Weights
 
 from course_utils import pretrained
 from course_utils.data import LABRADOR, SQUEEZENET, DataNotFoundError
 from course_utils.pretrained import (
+    ALEXNET_WEIGHTS,
     CATEGORIES,
     alexnet_cache_path,
     best_classifier,
@@ -20,6 +22,7 @@ from course_utils.pretrained import (
     grace_hopper_photo,
     labrador_photo,
     lecture_normalise,
+    linear_parameters,
     load_alexnet,
     load_photo,
     parameter_count,
@@ -44,7 +47,7 @@ def test_cache_path_follows_the_hub_dir(empty_hub):
 def test_alexnet_offline_fails_fast_with_instructions(empty_hub):
     for download in (False, True):
         start = time.perf_counter()
-        with pytest.raises(DataNotFoundError) as err:
+        with pytest.raises(DataNotFoundError, match="Pretrained AlexNet is not available") as err:
             load_alexnet(download=download)
         assert time.perf_counter() - start < 2.0
         message = str(err.value)
@@ -91,6 +94,11 @@ def test_top_k_and_the_lecture_format():
     text = format_top_k(scores, k=3).splitlines()
     assert text[:2] == ["#1 (12.26) Weimaraner", "#2 (10.87) Labrador retriever"]
     assert text[2].startswith("#3 (0.00) ")
+    assert format_top_k(scores, k=2, decimals=1).splitlines() == [
+        "#1 (12.3) Weimaraner", "#2 (10.9) Labrador retriever"
+    ]
+    with pytest.raises(ValueError, match="decimals must be an int >= 0, got -1"):
+        format_top_k(scores, decimals=-1)
 
 
 def test_top_k_rejects_bad_input():
@@ -110,7 +118,7 @@ def test_lecture_normalise_gives_mean_half_std_half():
     assert float(x.std()) == pytest.approx(0.5, abs=1e-5)
     with pytest.raises(ValueError, match="3×H×W"):
         lecture_normalise(torch.rand(1, 20, 30))
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="expected a torch.Tensor 3×H×W, got list"):
         lecture_normalise([[0.0]])
 
 
@@ -128,10 +136,38 @@ def test_size_table_counts():
     assert rows["AlexNet"]["float32 MB"] == pytest.approx(233.081, abs=1e-3)
     text = format_table(list(rows.values()))
     assert "61,100,840" in text and "233.08" in text
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="expected at least one row, got none"):
         format_table([])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="expected a torch.nn.Module, got str"):
         parameter_count("alexnet")
+
+
+def test_size_table_shares_costs_and_accuracies():
+    rows = {r["network"]: r for r in size_table()}
+    # AlexNet's linear layers, by hand: 9216 -> 4096 -> 4096 -> 1000, biases included
+    by_hand = 9216 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000
+    assert rows["AlexNet"]["linear %"] == pytest.approx(100 * by_hand / 61_100_840)
+    assert rows["SqueezeNet 1.0"]["linear %"] == 0
+    # LeNet-5's products by hand: 6 maps of 28x28 (5x5 kernels), 16 maps of 10x10 (5x5 kernels
+    # over 6 maps), then the three linear layers
+    lenet = 6 * 28 * 28 * 25 + 16 * 10 * 10 * 6 * 25 + 400 * 120 + 120 * 84 + 84 * 10
+    assert rows["LeNet-5"]["M mult-adds"] == pytest.approx(lenet / 1e6)
+    lenet_linear = 400 * 120 + 120 * 84 + 84 * 10
+    assert rows["LeNet-5"]["linear work %"] == pytest.approx(100 * lenet_linear / lenet)
+    for name, weights in (
+        ("AlexNet", ALEXNET_WEIGHTS),
+        ("VGG-16", VGG16_Weights.IMAGENET1K_V1),
+        ("ResNet-18", ResNet18_Weights.IMAGENET1K_V1),
+        ("SqueezeNet 1.0", SqueezeNet1_0_Weights.IMAGENET1K_V1),
+    ):
+        # torchvision's "_ops" counts GFLOPS as multiply-adds, rounded to 3 decimals
+        assert rows[name]["M mult-adds"] / 1000 == pytest.approx(weights.meta["_ops"], abs=5e-4)
+        assert rows[name]["top-1 %"] == weights.meta["_metrics"]["ImageNet-1K"]["acc@1"]
+    assert rows["LeNet-5"]["top-1 %"] == "-"
+    with pytest.raises(TypeError, match="expected a Network for 'x', got function"):
+        size_table({"x": pretrained.torchvision.models.alexnet})
+    with pytest.raises(TypeError, match="expected a torch.nn.Module, got int"):
+        linear_parameters(3)
 
 
 def test_photos_load_and_bad_files_are_refused():
@@ -144,7 +180,7 @@ def test_photos_load_and_bad_files_are_refused():
     assert load_photo(buffer.getvalue()).mode == "RGB"
     with pytest.raises(ValueError, match="as an image"):
         load_photo(b"not an image at all")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="expected a path, a file object or bytes, got int"):
         load_photo(42)
 
 

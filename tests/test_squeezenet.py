@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -13,10 +16,20 @@ from course_utils.squeezenet import (
     CAFFE_MEAN_BGR,
     CROP,
     LAYERS,
+    LICENCE,
+    LICENCE_FILE,
     caffe_preprocess,
     decode,
+    licence_text,
     load_squeezenet,
 )
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
 
 LABRADOR_INDEX = 208
 
@@ -133,3 +146,17 @@ def test_labrador_top1_on_the_decoded_network(model):
         p = model(x).softmax(1)[0]
     assert int(p.argmax()) == LABRADOR_INDEX
     assert p[LABRADOR_INDEX] > 0.9
+
+
+def test_the_weights_licence_ships_with_the_package():
+    text = licence_text()
+    assert "songhan/SqueezeNet-Deep-Compression" in text and "BSD LICENSE" in text
+    assert "Redistributions of source code must retain the above copyright notice" in text
+    assert "Redistributions in binary form must reproduce the above copyright notice" in text
+    assert text == (ROOT / "course_utils" / LICENCE_FILE).read_text(encoding="utf-8")
+    # what the notebook prints names that file, and nothing only the build machine has
+    assert f"course_utils/{LICENCE_FILE}" in LICENCE and "shared" not in LICENCE
+    # the package data declared in pyproject.toml takes it into wheels and installs
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["course_utils"]
+    assert any(fnmatch.fnmatch(LICENCE_FILE, pattern) for pattern in patterns)

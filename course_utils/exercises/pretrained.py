@@ -1,5 +1,7 @@
 """Checkers for notebook 08 (standard convnets, pretrained networks).
 
+- :data:`ALEXNET_PARAMETERS_QUESTION`: where most of AlexNet's parameters are (the answer and
+  its explanation counted on torchvision's AlexNet).
 - :func:`check_conv1_output_size`: AlexNet's first convolution (11×11, stride 4, padding 2),
   its output size by hand for any input size.
 - :func:`check_preprocess`: turn a PIL photo into a valid AlexNet input ``1×3×224×224``
@@ -8,10 +10,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 import torch
+import torchvision
 from PIL import Image
 
 from course_utils.arithmetic import conv_output_size
@@ -23,6 +27,9 @@ from course_utils.exercises import (
     fmt,
     wrong,
 )
+from course_utils.exercises.questions import Question
+from course_utils.pretrained import linear_parameters, parameter_count
+from course_utils.summary import summarize
 
 ALEXNET_CONV1 = {"kernel": 11, "stride": 4, "padding": 2}
 SIZES = (224, 227, 256, 64, 100, 301)
@@ -30,6 +37,56 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 PHOTO_SIZES = ((320, 240), (240, 320), (256, 256), (500, 375))
 PREPROCESS_ATOL = 0.05  # a tensor-side resize differs a little from PIL's; errors are larger
+
+
+def _alexnet_parameters_question() -> Question:
+    """Where AlexNet keeps its parameters, every number counted on torchvision's AlexNet."""
+    with torch.device("meta"):
+        alexnet = torchvision.models.alexnet()
+    total = parameter_count(alexnet)
+    convs = sum(isinstance(m, torch.nn.Conv2d) for m in alexnet.modules())
+    linears = sum(isinstance(m, torch.nn.Linear) for m in alexnet.modules())
+    shares = {
+        "a": parameter_count(alexnet.features) / total,
+        "b": linear_parameters(alexnet) / total,
+        "d": parameter_count(alexnet.avgpool) / total,
+    }
+    rows = summarize(alexnet, (3, 224, 224)).rows
+    conv_work = sum(r.products for r in rows if r.operation.startswith("nn.Conv2d"))
+    conv_work /= sum(r.products for r in rows)
+    first = alexnet.classifier[1]
+    tally = (
+        f"the {convs} convolutions hold {shares['a']:.0%} of the parameters, the {linears} "
+        f"linear layers {shares['b']:.0%}"
+    )
+
+    def right() -> str:
+        largest = max(shares, key=shares.get)
+        return largest if shares[largest] > 0.6 else "c"
+
+    return Question(
+        prompt=f"Where are most of AlexNet's {total:,} parameters?",
+        choices={
+            "a": f"In the {convs} convolutions, which do most of the work on the image.",
+            "b": f"In the {linears} linear layers of the classifier.",
+            "c": "About evenly split between the convolutions and the linear layers.",
+            "d": "In the adaptive average pooling, which adapts to the size of the image.",
+        },
+        why={
+            "a": f"The convolutions do {conv_work:.0%} of the multiply-adds, but their small "
+                 f"kernels are shared by every position of the image: {tally}.",
+            "b": f"{tally}. The first linear layer alone, {first.in_features:,} → "
+                 f"{first.out_features:,}, has {parameter_count(first):,}: one weight for "
+                 "every pair of input and output.",
+            "c": f"Far from even: {tally}.",
+            "d": f"Pooling learns nothing: it has {parameter_count(alexnet.avgpool)} parameters, "
+                 f"and {tally}.",
+        },
+        right=right,
+    )
+
+
+ALEXNET_PARAMETERS_QUESTION = _alexnet_parameters_question()
 
 
 _CONV1_MISTAKES = (
@@ -105,7 +162,22 @@ def sample_photos() -> list[Image.Image]:
     return photos
 
 
+def _affine_fit(got: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Per channel, the least-squares ``a``, ``b`` with ``got ≈ a·x + b``, and the worst misfit.
+
+    ``got``, ``x``: ``1×3×H×W``; the misfit is in units of ``x`` (inf if some ``a`` is 0).
+    """
+    xs, gs = x[0].flatten(1).double(), got[0].flatten(1).double()
+    xc = xs - xs.mean(1, keepdim=True)
+    a = (xc * (gs - gs.mean(1, keepdim=True))).sum(1) / (xc * xc).sum(1).clamp_min(1e-12)
+    b = gs.mean(1) - a * xs.mean(1)
+    if bool((a.abs() < 1e-6).any()):
+        return a, b, math.inf
+    return a, b, float(((gs - b[:, None]) / a[:, None] - xs).abs().max())
+
+
 def _preprocess_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
+    """A hint computed from the slip: what ``got`` is, given the right ``expected``."""
     if tuple(got.shape) == tuple(expected.shape[1:]):
         return " The network takes a batch: add a first dimension with .unsqueeze(0)."
     if got.dim() == 4 and got.shape[-1] == 3:
@@ -114,19 +186,28 @@ def _preprocess_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
         return ""
     if not got.is_floating_point():
         return " Expected float32 values (ToTensor turns 0..255 bytes into 0..1 floats)."
-    if got.min() >= 0 and got.max() <= 1.0:
-        return " The values are still in [0, 1]: subtract the ImageNet mean, divide by the std."
-    if got.max() > 10:
-        return " The values look like 0..255: divide by 255 (ToTensor does) before normalising."
-    mean = got.mean(dim=(0, 2, 3))
-    if torch.allclose(mean, torch.full_like(mean, float(mean.mean())), atol=0.02):
+    mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float64)
+    std = torch.tensor(IMAGENET_STD, dtype=torch.float64)
+    crop = expected.double() * std.view(1, 3, 1, 1) + mean.view(1, 3, 1, 1)  # values in [0, 1]
+    a, b, misfit = _affine_fit(got, crop)
+    if misfit > PREPROCESS_ATOL * min(IMAGENET_STD):
         return (
-            " Every channel is shifted the same way, as the lecture's normalisation does: "
-            "use the per-channel ImageNet mean and std."
+            " The values do not match pixel by pixel: check the resizing and cropping, shorter "
+            "side resized to 256 (bilinear, keeping the aspect ratio), then a 224×224 centre crop."
+        )
+    if torch.allclose(a, torch.ones(3, dtype=a.dtype), atol=0.02) and b.abs().max() < 0.02:
+        return " The values are still in [0, 1]: subtract the ImageNet mean, divide by the std."
+    if torch.allclose(a, 255 / std, rtol=0.02):
+        return " The values look like 0..255: divide by 255 (ToTensor does) before normalising."
+    if a.max() - a.min() < 1e-3 * a.abs().max() and b.max() - b.min() < 1e-3 * b.abs().max():
+        return (
+            " Every channel is shifted and scaled the same way, as the lecture's normalisation "
+            "does: use the per-channel ImageNet mean and std."
         )
     return (
-        " Check the order: shorter side resized to 256 (keeping the aspect ratio), then a "
-        "224×224 centre crop, then ToTensor, then Normalize."
+        f" Your values are normalised with a mean of about {fmt(tuple((-b / a).tolist()), 3)} "
+        f"and a std of about {fmt(tuple((1 / a).tolist()), 3)}; ImageNet's are "
+        f"{fmt(IMAGENET_MEAN)} and {fmt(IMAGENET_STD)}."
     )
 
 
