@@ -7,6 +7,8 @@ in it answers "Correct".
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -62,7 +64,7 @@ def test_student_drops_solutions_and_clears_exercise_outputs():
 
 
 def test_solution_code_reads_the_fenced_block_back():
-    code = 'def f(x):\n    return x\n\n\ncheck(f)'
+    code = "def f(x):\n    return x\n\n\ncheck(f)"
     assert editions.solution_code(_solution(code)) == code
 
 
@@ -121,3 +123,109 @@ def test_the_solved_edition_passes_every_check(path):
         assert answers and answers[-1].startswith("✅"), (
             f"{path.name} cell {exercise}: the solution did not pass: {answers or outputs}"
         )
+
+
+def test_student_takes_out_sentences_that_promise_a_solution():
+    text = (
+        "Intro. The solution is below, open it later.\n"
+        "- Try it. A closed **Solution** block waits under it; click it once done.\n"
+        "- Keep this."
+    )
+    assert editions.without_solution_sentences(text) == "Intro.\n- Try it.\n- Keep this."
+
+
+def test_student_drops_the_colab_badge_and_keeps_the_install_cell():
+    badge = nbformat.v4.new_markdown_cell(
+        "[![Open In Colab](x)](y)", metadata={"tags": ["course-header"]}
+    )
+    install = nbformat.v4.new_code_cell("# install", metadata={"tags": ["course-header"]})
+    only_promise = nbformat.v4.new_markdown_cell("Its solution follows.")
+    nb = _notebook(badge, install, only_promise, _exercise(), _solution())
+    student = editions.student(nb)
+    assert [c.source for c in student.cells] == ["# install", "answer = ...\ncheck(answer)"]
+
+
+def test_the_student_edition_comes_with_a_readme(tmp_path):
+    path = tmp_path / "src" / "01-x.ipynb"
+    path.parent.mkdir()
+    nbformat.write(_notebook(_exercise(), _solution()), path)
+    written = editions.write_edition("student", tmp_path / "out", [path])
+    assert written == [tmp_path / "out" / "01-x.ipynb"]
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "`01-x.ipynb`" in readme and "Not implemented yet" in readme
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["01-x.ipynb", "README.md"]
+
+
+def _answer_lines(nb) -> set[str]:
+    """Lines that only the solutions hold: in no other cell, source or output (the answers)."""
+    pairs = editions.exercises(nb)
+    solutions = {s for _, s in pairs}
+    elsewhere = nbformat.writes(
+        nbformat.v4.new_notebook(cells=[c for i, c in enumerate(nb.cells) if i not in solutions])
+    )
+    lines = set()
+    for _, solution in pairs:
+        for line in editions.solution_code(nb.cells[solution]).splitlines():
+            line = line.strip()
+            if len(line) > 12 and line not in elsewhere and json_escaped(line) not in elsewhere:
+                lines.add(line)
+    return lines
+
+
+WITH_EXERCISES = [p for p in COURSE if editions.exercises(nbformat.read(p, as_version=4))]
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=[p.name for p in WITH_EXERCISES])
+def test_no_solution_can_be_reached_from_the_student_edition(path):
+    nb = nbformat.read(path, as_version=4)
+    answers = _answer_lines(nb)
+    assert answers, f"{path.name}: no solution line to look for"
+    student = editions.student(nb)
+    text = nbformat.writes(student)  # sources, outputs and all metadata
+    found = sorted(line for line in answers if line in text or json_escaped(line) in text)
+    assert not found, f"{path.name}: solution lines in the student edition: {found}"
+    assert not [c for c in student.cells if editions.SOLUTION in editions.tags(c)]
+    assert "colab.research.google.com" not in text, "the badge leads to the solutions"
+    assert not [c for c in student.cells if editions._MENTIONS_SOLUTION.search(c.source)]
+    exercise_cells = [c for c in student.cells if editions.EXERCISE in editions.tags(c)]
+    assert len(exercise_cells) == len(editions.exercises(nb))
+    assert all(c.outputs == [] and c.execution_count is None for c in exercise_cells)
+
+
+def json_escaped(line: str) -> str:
+    return json.dumps(line)[1:-1]
+
+
+@pytest.mark.slow
+def test_make_student_builds_an_edition_that_runs_top_to_bottom(tmp_path):
+    out = tmp_path / "student"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "editions.py"),
+            "student",
+            str(out),
+            *map(str, NOTEBOOKS),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [p.name for p in NOTEBOOKS] + ["README.md"]
+    )
+    for path in sorted(out.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(out)}}
+        ).execute()  # raises CellExecutionError on the first error
+        for cell in nb.cells:
+            if editions.EXERCISE not in editions.tags(cell):
+                continue
+            answers = [
+                o.data["text/markdown"]
+                for o in cell.outputs
+                if "text/markdown" in o.get("data", {})
+            ]
+            assert answers and (
+                "Not implemented yet" in answers[-1] or "Not answered yet" in answers[-1]
+            ), f"{path.name}: an unattempted exercise answered {answers or cell.outputs}"

@@ -11,8 +11,9 @@ Each cell gets ``metadata.slideshow.slide_type`` by these rules, in order:
 4. Height: a paragraph (a markdown cell and the code cells after it) that would overflow the
    slide it falls in starts a ``subslide``; a paragraph taller than a slide is cut between its
    cells the same way. No cut leaves less than a quarter of a slide behind (a heading is never
-   alone on its slide): such a slide overflows and scrolls instead. Heights are estimated in pixels at JupyterLab's default font sizes, for
-   a slide ``SLIDE_HEIGHT`` pixels tall (a 1280×720 projector); see ``cell_height``.
+   alone on its slide): such a slide overflows and scrolls instead. Heights are estimated in
+   pixels at JupyterLab's default font sizes, for a slide ``SLIDE_HEIGHT`` pixels tall (a
+   1280×720 projector); see ``cell_height``.
 5. A paragraph that follows a code cell on the same slide appears as a ``fragment``: the class
    sees a result before the comment on it.
 6. Every other cell continues the slide it is in (``-``).
@@ -176,7 +177,7 @@ def slide_types(nb) -> list[str]:
             types[group[0]], used = "subslide", 0
         elif nb.cells[group[0] - 1].cell_type == "code" and types[group[0] - 1] != "skip":
             types[group[0]] = "fragment"
-        for k, (i, height) in enumerate(zip(group, heights)):
+        for k, (i, height) in enumerate(zip(group, heights, strict=True)):
             if k and used >= MIN_FILL and used + height > SLIDE_HEIGHT:
                 types[i], used = "subslide", 0
             used += height
@@ -185,14 +186,14 @@ def slide_types(nb) -> list[str]:
 
 def apply(nb) -> None:
     """Write the slide types into ``nb`` (cell metadata) and RISE's settings (notebook)."""
-    for cell, slide_type in zip(nb.cells, slide_types(nb)):
+    for cell, slide_type in zip(nb.cells, slide_types(nb), strict=True):
         cell.metadata["slideshow"] = {"slide_type": slide_type}
     nb.metadata["rise"] = dict(RISE_SETTINGS)
 
 
 def stale(nb) -> str | None:
     """None if ``nb``'s slide metadata is what ``apply`` writes, else the first difference."""
-    for i, (cell, wanted) in enumerate(zip(nb.cells, slide_types(nb))):
+    for i, (cell, wanted) in enumerate(zip(nb.cells, slide_types(nb), strict=True)):
         found = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
         if found != wanted:
             return f"cell {i}: slide type {found!r}, the tool gives {wanted!r}"

@@ -71,7 +71,8 @@ CELL_DONE = """(mark) => {
   return /\\[\\d+\\]/.test(prompt.textContent);
 }"""
 WIDGET_ERRORS = """() => [...document.querySelectorAll('.reveal .jp-OutputArea-output')]
-  .filter(o => /Error displaying widget/.test(o.textContent)).map(o => o.textContent.slice(0, 300))"""
+  .filter(o => /Error displaying widget/.test(o.textContent))
+  .map(o => o.textContent.slice(0, 300))"""
 MATHS = """() => document.querySelectorAll('.reveal mjx-container').length"""
 # Every widget output on the slide shown has been drawn (or has failed to be).
 WIDGETS_SHOWN = """() => {
