@@ -12,12 +12,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyterlab_server.config import get_federated_extensions
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import editions  # noqa: E402
+import rise_widgets  # noqa: E402
 import slides  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -155,3 +157,11 @@ def test_make_execute_writes_the_slide_types_after_running():
     recipe = makefile.split("\nexecute:")[1].split("\n\n")[0]
     run, apply = recipe.index("nbconvert --to notebook --execute"), recipe.index("slides.py")
     assert run < apply, "slide types depend on the outputs: write them after executing"
+
+
+def test_the_rise_widgets_extension_installs_where_jupyterlab_finds_it(tmp_path):
+    target = rise_widgets.install(tmp_path)
+    found = get_federated_extensions([str(tmp_path / "share" / "jupyter" / "labextensions")])
+    assert list(found) == [rise_widgets.NAME]
+    load = found[rise_widgets.NAME]["jupyterlab"]["_build"]["load"]
+    assert (target / load).is_file() and "course-rise-widgets" in (target / load).read_text()
