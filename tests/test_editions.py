@@ -1,8 +1,9 @@
 """The exercise format (tools/editions.py) and the course's exercises in it.
 
 Every exercise cell is followed by its solution, collapsed in markdown; the committed exercise
-cells show the "not yet" answer, never the solution's; the solved edition runs and every checker
-in it answers "Correct".
+cells show the "not yet" answer, never the solution's. The student edition (make student) holds
+no solution line anywhere, runs top to bottom with every exercise answering "not yet", and in
+the same run each solution, executed right after its exercise, answers "Correct".
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ checker call) followed by one markdown cell tagged ``solution``: a collapsed ``<
 holding one fenced Python block, the whole solved cell. Markdown never runs, so Run All never
 replaces a learner's code; opening the block is the learner's own action.
 
-- ``solved(nb)``: every exercise cell's source replaced by its solution (the tests run it and
-  expect every checker to answer "Correct").
+- ``solved(nb)``: every exercise cell's source replaced by its solution (what the tests check:
+  run at that point, every solution's checker answers "Correct").
 - ``student(nb)``: what a teacher hands out. The solution cells removed, the exercise cells'
   outputs cleared, every sentence of the other markdown that mentions a solution taken out, and
   the Colab badge dropped (it opens the repository's notebook, solutions included); the Colab
