@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from notebook_header import repository_url
 
 EXERCISE = "exercise"
 SOLUTION = "solution"
@@ -137,13 +138,22 @@ answers "Not implemented yet" (or "Not answered yet"): that is not an error.
 
 The checks need the course's helpers, the `course_utils` package:
 
-- on your machine, from a clone of the course repository: `make lab`, then open these
-  notebooks from JupyterLab;
+- on your machine (Python 3.10 or newer), in this folder:
+
+      pip install jupyterlab "course-utils @ git+{repository}"
+      jupyter lab
+
+  (PyTorch makes that a large download); the data (MNIST, a photo, a small pretrained network)
+  is downloaded into `data/` here the first time a notebook needs it;
 - on Colab: File > Upload notebook, then run the notebook's first code cell, which installs
   the helpers.
 
 The checks compute the right answer with PyTorch when you run them; this folder holds no
-solution. Notebooks: {notebooks}.
+solution.
+
+Notebooks:
+
+{notebooks}
 """
 
 
@@ -165,8 +175,9 @@ def write_edition(edition: str, out_dir: Path, paths: list[Path]) -> list[Path]:
         nbformat.write(nb, target)
         written.append(target)
     if edition == "student":
-        names = ", ".join(f"`{p.name}`" for p in written)
-        (out_dir / "README.md").write_text(STUDENT_README.format(notebooks=names))
+        names = "\n".join(f"- `{p.name}`" for p in written)
+        readme = STUDENT_README.format(notebooks=names, repository=repository_url())
+        (out_dir / "README.md").write_text(readme)
     return written
 
 
