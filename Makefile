@@ -11,8 +11,10 @@ IPYW7 := .venv-ipyw7
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # PyTorch's generic CPU code path (no AVX2/AVX-512 kernels): compared outputs must not depend on it.
 GENERIC_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
+# reveal.js, MathJax and friends for the HTML slide decks (npm ci in tools/deck-assets).
+DECK_ASSETS := tools/deck-assets/node_modules/.package-lock.json
 
-.PHONY: lab test venv data lint unit notebooks browser widgets7 execute clean
+.PHONY: lab test venv data lint unit notebooks browser widgets7 execute clean slides student deck-assets
 
 venv: $(STAMP)
 
@@ -21,6 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -c constraints.txt -e ".[lab,test]"
+	$(PY) tools/rise_widgets.py
 	touch $(STAMP)
 
 data: $(STAMP)
@@ -38,7 +41,7 @@ unit: $(STAMP) data
 notebooks: $(STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks
 
-browser: $(STAMP) data
+browser: $(STAMP) data $(DECK_ASSETS)
 	tools/ensure_chromium.sh
 	$(PY) -m pytest tests/browser
 
@@ -49,18 +52,35 @@ widgets7: $(STAMP)
 
 # Everything: lint; unit tests, nbval over every notebook and the browser pass (run last); nbval
 # again on PyTorch's generic CPU path; the explorers under ipywidgets 7.
-test: $(STAMP) data lint
+test: $(STAMP) data lint $(DECK_ASSETS)
 	tools/ensure_chromium.sh
 	$(PY) -m pytest tests notebooks tests/browser $(NBVAL)
 	$(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks
 	$(MAKE) --no-print-directory widgets7
 
-# Re-execute notebooks top to bottom in place (all, or NB=notebooks/03-....ipynb), headers first;
-# offline and with a private torch hub, as the tests run them (tools/execute.py).
+# Re-execute notebooks top to bottom in place (all, or NB=notebooks/03-....ipynb), headers first,
+# slide types last (they depend on the outputs' sizes); offline and with a private torch hub, as
+# the tests run them (tools/execute.py).
 NB ?= notebooks/*.ipynb
 execute: $(STAMP)
 	$(PY) tools/notebook_header.py $(NB)
 	$(PY) tools/execute.py $(NB)
+	$(PY) tools/slides.py $(NB)
+
+# For teachers: one HTML slide deck per notebook (reveal.js and MathJax from npm, served from
+# build/slides/_assets, so the decks open offline), and the student edition (no solutions).
+deck-assets: $(DECK_ASSETS)
+
+$(DECK_ASSETS): tools/deck-assets/package.json tools/deck-assets/package-lock.json
+	cd tools/deck-assets && npm ci --ignore-scripts --no-audit --no-fund
+
+slides: $(STAMP) $(DECK_ASSETS)
+	rm -rf build/slides
+	$(PY) tools/decks.py build/slides notebooks/*.ipynb
+
+student: $(STAMP)
+	rm -rf build/student
+	$(PY) tools/editions.py student build/student notebooks/*.ipynb
 
 clean:
-	rm -rf $(VENV) $(IPYW7) .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) $(IPYW7) .pytest_cache .ruff_cache .hypothesis test-artifacts build tools/deck-assets/node_modules

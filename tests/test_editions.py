@@ -1,17 +1,23 @@
 """The exercise format (tools/editions.py) and the course's exercises in it.
 
 Every exercise cell is followed by its solution, collapsed in markdown; the committed exercise
-cells show the "not yet" answer, never the solution's; the solved edition runs and every checker
-in it answers "Correct".
+cells show the "not yet" answer, never the solution's. The student edition (make student) holds
+no solution line anywhere, runs top to bottom with every exercise answering "not yet", and in
+the same run each solution, executed right after its exercise, answers "Correct".
 """
 
 from __future__ import annotations
 
+import ast
+import json
+import re
+import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +68,7 @@ def test_student_drops_solutions_and_clears_exercise_outputs():
 
 
 def test_solution_code_reads_the_fenced_block_back():
-    code = 'def f(x):\n    return x\n\n\ncheck(f)'
+    code = "def f(x):\n    return x\n\n\ncheck(f)"
     assert editions.solution_code(_solution(code)) == code
 
 
@@ -108,16 +114,188 @@ def test_each_notebook_has_exercises_in_the_course_format(path):
         assert code.strip() not in code_sources, f"{path.name}: a code cell holds a solution"
 
 
-@pytest.mark.slow
+def test_student_takes_out_sentences_that_promise_a_solution():
+    text = (
+        "Intro. The solution is below, open it later.\n"
+        "- Try it. A closed **Solution** block waits under it; click it once done.\n"
+        "- Keep this."
+    )
+    assert editions.without_solution_sentences(text) == "Intro.\n- Try it.\n- Keep this."
+
+
+def test_student_drops_the_colab_badge_and_keeps_the_install_cell():
+    badge = nbformat.v4.new_markdown_cell(
+        "[![Open In Colab](x)](y)", metadata={"tags": ["course-header"]}
+    )
+    install = nbformat.v4.new_code_cell("# install", metadata={"tags": ["course-header"]})
+    only_promise = nbformat.v4.new_markdown_cell("Its solution follows.")
+    nb = _notebook(badge, install, only_promise, _exercise(), _solution())
+    student = editions.student(nb)
+    assert [c.source for c in student.cells] == ["# install", "answer = ...\ncheck(answer)"]
+
+
+def test_the_student_edition_comes_with_a_readme(tmp_path):
+    path = tmp_path / "src" / "01-x.ipynb"
+    path.parent.mkdir()
+    nbformat.write(_notebook(_exercise(), _solution()), path)
+    written = editions.write_edition("student", tmp_path / "out", [path])
+    assert written == [tmp_path / "out" / "01-x.ipynb"]
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "`01-x.ipynb`" in readme and "Not implemented yet" in readme
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["01-x.ipynb", "README.md"]
+
+
+def _answer_lines(nb) -> set[str]:
+    """Lines that only the solutions hold: in no other cell, source or output (the answers)."""
+    pairs = editions.exercises(nb)
+    solutions = {s for _, s in pairs}
+    elsewhere = nbformat.writes(
+        nbformat.v4.new_notebook(cells=[c for i, c in enumerate(nb.cells) if i not in solutions])
+    )
+    lines = set()
+    for _, solution in pairs:
+        for line in editions.solution_code(nb.cells[solution]).splitlines():
+            line = line.strip()
+            if len(line) > 12 and line not in elsewhere and json_escaped(line) not in elsewhere:
+                lines.add(line)
+    return lines
+
+
+WITH_EXERCISES = [p for p in COURSE if editions.exercises(nbformat.read(p, as_version=4))]
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=[p.name for p in WITH_EXERCISES])
+def test_no_solution_can_be_reached_from_the_student_edition(path):
+    nb = nbformat.read(path, as_version=4)
+    answers = _answer_lines(nb)
+    assert answers, f"{path.name}: no solution line to look for"
+    student = editions.student(nb)
+    text = nbformat.writes(student)  # sources, outputs and all metadata
+    found = sorted(line for line in answers if line in text or json_escaped(line) in text)
+    assert not found, f"{path.name}: solution lines in the student edition: {found}"
+    assert not [c for c in student.cells if editions.SOLUTION in editions.tags(c)]
+    assert "colab.research.google.com" not in text, "the badge leads to the solutions"
+    assert not [c for c in student.cells if editions._MENTIONS_SOLUTION.search(c.source)]
+    exercise_cells = [c for c in student.cells if editions.EXERCISE in editions.tags(c)]
+    assert len(exercise_cells) == len(editions.exercises(nb))
+    assert all(c.outputs == [] and c.execution_count is None for c in exercise_cells)
+
+
+def json_escaped(line: str) -> str:
+    return json.dumps(line)[1:-1]
+
+
+def _markdown_answers(cell) -> list[str]:
+    return [o.data["text/markdown"] for o in cell.outputs if "text/markdown" in o.get("data", {})]
+
+
+def _names_defined(source: str) -> set[str]:
+    """Top-level names a cell defines (functions, classes, assigned variables)."""
+    names = set()
+    for node in _python(source).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
+def _python(source: str) -> ast.Module:
+    """A cell's source parsed as Python, its IPython magics turned into calls."""
+    return ast.parse(TransformerManager().transform_cell(source))
+
+
+def _names_used(source: str) -> set[str]:
+    return {
+        node.id
+        for node in ast.walk(_python(source))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+
+
+def _answers_needed_later(nb) -> list[str]:
+    """Code cells that use a name an earlier exercise cell defines (its answer)."""
+    defined: dict[str, int] = {}
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if editions.EXERCISE in editions.tags(cell):
+            defined |= dict.fromkeys(_names_defined(cell.source), i)
+            continue
+        redefined = _names_defined(cell.source)
+        defined = {name: at for name, at in defined.items() if name not in redefined}
+        for name in sorted(_names_used(cell.source) & defined.keys()):
+            found.append(f"cell {i} uses {name!r} from exercise cell {defined[name]}")
+    return found
+
+
+def test_a_cell_that_needs_an_exercise_answer_is_found():
+    nb = _notebook(
+        _exercise("def f(x):\n    raise NotImplementedError\n\n\ncheck(f)"),
+        _solution("def f(x):\n    return x\n\n\ncheck(f)"),
+        nbformat.v4.new_code_cell("%matplotlib inline\ny = f(2)"),
+        nbformat.v4.new_code_cell("def f(x):\n    return 0\n\n\nz = f(3)"),
+    )
+    assert _answers_needed_later(nb) == ["cell 2 uses 'f' from exercise cell 0"]
+
+
 @pytest.mark.parametrize("path", COURSE, ids=[p.name for p in COURSE])
-def test_the_solved_edition_passes_every_check(path):
-    nb = editions.solved(nbformat.read(path, as_version=4))
-    NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    for exercise, _ in editions.exercises(nb):
-        outputs = nb.cells[exercise].outputs
-        answers = [o.data["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
-        assert answers and answers[-1].startswith("✅"), (
-            f"{path.name} cell {exercise}: the solution did not pass: {answers or outputs}"
-        )
+def test_no_cell_after_an_exercise_needs_its_answer(path):
+    """What the edition test below relies on: later cells run the same with or without the
+    answer (a student who skips an exercise can run the rest of the notebook)."""
+    found = _answers_needed_later(nbformat.read(path, as_version=4))
+    assert not found, f"{path.name}: a student who skips an exercise gets an error: {found}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_the_student_edition_runs_and_every_solution_passes(path, tmp_path):
+    """Build the student edition (the command line of make student) and run it top to bottom in
+    one kernel: each unattempted exercise must answer "not yet". Right after each one, the
+    exercise's solution runs in the same kernel and must answer "Correct": the kernel then holds
+    what the solved edition would at that point, so one run checks both editions."""
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "editions.py"), "student", str(tmp_path), str(path)],
+        check=True,
+        capture_output=True,
+    )
+    student = nbformat.read(tmp_path / path.name, as_version=4)
+    solutions = [editions.solution_code(nb_cell) for nb_cell in _solution_cells(path)]
+    client = NotebookClient(
+        student, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    ran = 0
+    with client.setup_kernel():
+        for index, cell in enumerate(student.cells):
+            if cell.cell_type != "code":
+                continue
+            client.execute_cell(cell, index)  # raises CellExecutionError on an error
+            if editions.EXERCISE not in editions.tags(cell):
+                continue
+            answers = _markdown_answers(cell)
+            assert answers and re.search("Not (implemented|answered) yet", answers[-1]), (
+                f"{path.name} cell {index}: an unattempted exercise answered "
+                f"{answers or cell.outputs}"
+            )
+            solved = nbformat.v4.new_code_cell(solutions[ran])
+            client.execute_cell(solved, index)
+            answers = _markdown_answers(solved)
+            assert answers and answers[-1].startswith("✅"), (
+                f"{path.name} cell {index}: the solution did not pass: {answers or solved.outputs}"
+            )
+            ran += 1
+    assert ran == len(solutions), f"{path.name}: {ran} of {len(solutions)} exercises ran"
+
+
+def _solution_cells(path: Path) -> list:
+    nb = nbformat.read(path, as_version=4)
+    return [nb.cells[solution] for _, solution in editions.exercises(nb)]
+
+
+def test_make_student_writes_every_notebook_and_a_readme():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nstudent:")[1].split("\n\n")[0]
+    assert "tools/editions.py student build/student notebooks/*.ipynb" in recipe
+    assert "rm -rf build/student" in recipe, "an old edition could keep a notebook since removed"

@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 # pip name -> conda-forge name, where they differ
-CONDA_NAMES = {"torch": "pytorch-cpu", "matplotlib": "matplotlib-base"}
+CONDA_NAMES = {
+    "torch": "pytorch-cpu",
+    "matplotlib": "matplotlib-base",
+    "jupyterlab-rise": "jupyterlab_rise",
+}
 
 
 def _readme_commands() -> list[str]:

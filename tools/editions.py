@@ -5,9 +5,13 @@ checker call) followed by one markdown cell tagged ``solution``: a collapsed ``<
 holding one fenced Python block, the whole solved cell. Markdown never runs, so Run All never
 replaces a learner's code; opening the block is the learner's own action.
 
-- ``solved(nb)``: every exercise cell's source replaced by its solution (the tests run it and
-  expect every checker to answer "Correct").
-- ``student(nb)``: the solution cells removed and the exercise cells' outputs cleared.
+- ``solved(nb)``: every exercise cell's source replaced by its solution (what the tests check:
+  run at that point, every solution's checker answers "Correct").
+- ``student(nb)``: what a teacher hands out. The solution cells removed, the exercise cells'
+  outputs cleared, every sentence of the other markdown that mentions a solution taken out, and
+  the Colab badge dropped (it opens the repository's notebook, solutions included); the Colab
+  install cell stays, so the notebook still runs on Colab once uploaded there.
+  ``write_edition("student", ...)`` also writes a README.md for the students beside them.
 
 Command line: ``python tools/editions.py {solved,student} OUT_DIR NOTEBOOK...``.
 """
@@ -21,9 +25,12 @@ import sys
 from pathlib import Path
 
 import nbformat
+from notebook_header import repository_url
 
 EXERCISE = "exercise"
 SOLUTION = "solution"
+HEADER = "course-header"  # tools/notebook_header.py's tag: Colab badge and install cell
+_MENTIONS_SOLUTION = re.compile(r"\bsolutions?\b", flags=re.I)
 SUMMARY = "Solution (open it once you have tried)"
 _SOLUTION = re.compile(
     r"\A<details>\n<summary>(?P<summary>[^\n]+)</summary>\n\n"
@@ -89,20 +96,75 @@ def solved(nb):
     return nb
 
 
+def without_solution_sentences(text: str) -> str:
+    """``text`` (markdown) without the sentences that mention a solution."""
+    parts = re.split(r"(?<=[.!?])(\s+)", text)
+    kept = ""
+    for sentence, gap in zip(parts[0::2], parts[1::2] + [""], strict=True):
+        if _MENTIONS_SOLUTION.search(sentence):
+            if "\n" in gap:
+                kept = kept.rstrip(" ") + gap
+            continue
+        kept += sentence + gap
+    return kept.strip()
+
+
 def student(nb):
-    """A copy of ``nb`` without solutions, its exercise cells' outputs cleared."""
+    """A copy of ``nb`` to hand out: no solution, no badge, exercise cells' outputs cleared."""
     nb = copy.deepcopy(nb)
     for exercise, _ in exercises(nb):
         nb.cells[exercise].outputs, nb.cells[exercise].execution_count = [], None
-    nb.cells = [cell for cell in nb.cells if SOLUTION not in tags(cell)]
+    cells = []
+    for cell in nb.cells:
+        if SOLUTION in tags(cell) or (HEADER in tags(cell) and cell.cell_type == "markdown"):
+            continue
+        if cell.cell_type == "markdown":
+            cell.source = without_solution_sentences(cell.source)
+            if not cell.source:
+                continue
+        cells.append(cell)
+    nb.cells = cells
     return nb
+
+
+STUDENT_README = """\
+# Convolutional neural networks in PyTorch: the exercises
+
+These notebooks are the course's, as your teacher hands them out: run each one top to bottom,
+then do its exercises. An exercise is a code cell that ends with a check: replace the
+`raise NotImplementedError(...)` (or the `...` of a prediction) with your code and run the cell;
+the check says whether it is right and, if not, which case went wrong. Until you try, it
+answers "Not implemented yet" (or "Not answered yet"): that is not an error.
+
+The checks need the course's helpers, the `course_utils` package:
+
+- on your machine (Python 3.10 or newer), in this folder:
+
+      pip install jupyterlab "course-utils @ git+{repository}"
+      jupyter lab
+
+  (PyTorch makes that a large download); the data (MNIST, a photo, a small pretrained network)
+  is downloaded into `data/` here the first time a notebook needs it;
+- on Colab: File > Upload notebook, then run the notebook's first code cell, which installs
+  the helpers.
+
+The checks compute the right answer with PyTorch when you run them; this folder holds no
+solution.
+
+Notebooks:
+
+{notebooks}
+"""
 
 
 EDITIONS = {"solved": solved, "student": student}
 
 
 def write_edition(edition: str, out_dir: Path, paths: list[Path]) -> list[Path]:
-    """Write ``edition`` of each notebook in ``paths`` into ``out_dir``; the written paths."""
+    """Write ``edition`` of each notebook in ``paths`` into ``out_dir``; the written notebooks.
+
+    The student edition gets a README.md beside its notebooks.
+    """
     if edition not in EDITIONS:
         raise ValueError(f"edition must be one of {sorted(EDITIONS)}, got {edition!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -112,6 +174,10 @@ def write_edition(edition: str, out_dir: Path, paths: list[Path]) -> list[Path]:
         target = out_dir / Path(path).name
         nbformat.write(nb, target)
         written.append(target)
+    if edition == "student":
+        names = "\n".join(f"- `{p.name}`" for p in written)
+        readme = STUDENT_README.format(notebooks=names, repository=repository_url())
+        (out_dir / "README.md").write_text(readme)
     return written
 
 

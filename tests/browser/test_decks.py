@@ -1,0 +1,135 @@
+"""A shared slide deck (tools/decks.py, what `make slides` writes) opened with no network.
+
+The deck is built for one notebook into a temporary folder and opened from disk (file://), as a
+teacher or a student opens a deck they were sent. Every request that leaves the folder is
+refused and recorded. The deck is walked with the space bar from the first slide to the last:
+each slide (and sub-slide) must be shown, each image on it loaded, the maths typeset by the
+deck's own MathJax; no request may have gone out, none may have failed.
+
+A screenshot of a slide with maths and a figure goes to test-artifacts/slides/.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import decks  # noqa: E402
+import slides  # noqa: E402
+
+SHOTS = ROOT / "test-artifacts" / "slides"
+NOTEBOOK = ROOT / "notebooks" / "03-stride-padding-dilation.ipynb"  # maths, figures, sub-slides
+MAX_STEPS = 400
+
+LEAVES = """() => [...document.querySelectorAll('.reveal .slides section')]
+  .filter(s => !s.querySelector('section')).length"""
+STEP = """() => {
+  const present = [...document.querySelectorAll('.reveal .slides section.present')].pop();
+  return location.hash + '/' + present.querySelectorAll('.fragment.visible').length;
+}"""
+# The slide shown: its size, its images (loaded or not), its maths.
+SLIDE = r"""() => {
+  const present = [...document.querySelectorAll('.reveal .slides section.present')].pop();
+  const box = present.getBoundingClientRect();
+  const images = [...present.querySelectorAll('img')]
+    .filter(i => !i.closest('.fragment:not(.visible)'));
+  const [, h, v] = location.hash.match(/^#\/?(\d*)\/?(\d*)/);
+  return {
+    hash: `${h || 0}.${v || 0}`,
+    shown: getComputedStyle(present).display !== 'none' && box.width > 0 && box.height > 0,
+    text: present.innerText.trim().length,
+    images: images.length,
+    broken: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80)),
+    rawMaths: /\$[^$\n]+\$/.test(present.innerText),
+  };
+}"""
+AT_END = """() => {
+  const leaves = [...document.querySelectorAll('.reveal .slides section')]
+    .filter(s => !s.querySelector('section'));
+  const present = [...document.querySelectorAll('.reveal .slides section.present')].pop();
+  return present === leaves[leaves.length - 1] && !present.querySelector('.fragment:not(.visible)');
+}"""
+MATHS_DONE = """() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0
+  && document.querySelectorAll('.MathJax_CHTML').length > 0"""
+
+
+def expected_slides(notebook: Path) -> int:
+    nb = nbformat.read(notebook, as_version=4)
+    return sum(t in ("slide", "subslide") for t in slides.slide_types(nb))
+
+
+@pytest.fixture
+def deck_page(browser_context, request):
+    """A page of the shared browser that may load nothing but local files."""
+    page = browser_context.new_page()
+    outside, failed = [], []
+
+    def local_only(route):
+        url = route.request.url
+        if url.startswith(("file://", "data:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", local_only)
+    page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.url} ({r.status})"))
+    page.outside, page.failed = outside, failed
+    yield page
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "deck-failed.png"))
+    page.close()
+
+
+def test_a_deck_opens_offline_with_every_slide_and_image(tmp_path, deck_page):
+    (deck,) = decks.build(tmp_path, [NOTEBOOK])
+    page = deck_page
+    page.set_default_timeout(30_000)
+    page.goto(deck.as_uri())
+    page.wait_for_selector(".reveal.ready")
+    page.wait_for_function(MATHS_DONE)
+    assert page.evaluate(LEAVES) == expected_slides(NOTEBOOK)
+
+    shown, images, shot = [], 0, False
+    for _ in range(MAX_STEPS):
+        slide = page.evaluate(SLIDE)
+        assert slide["shown"] and slide["text"], f"slide {slide['hash']} is not shown: {slide}"
+        assert not slide["broken"], f"slide {slide['hash']}: images not loaded: {slide['broken']}"
+        assert not slide["rawMaths"], f"slide {slide['hash']}: maths left as TeX"
+        images += slide["images"]
+        if not shown or shown[-1] != slide["hash"]:
+            shown.append(slide["hash"])
+        if (
+            not shot
+            and slide["images"]
+            and page.locator(".reveal section.present .MathJax_CHTML").count()
+        ):
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"deck-{NOTEBOOK.stem}.png"))
+            shot = True
+        if page.evaluate(AT_END):
+            break
+        before = page.evaluate(STEP)
+        page.keyboard.press("Space")
+        page.wait_for_function("(before) => (" + STEP + ")() !== before", arg=before)
+        page.wait_for_function(MATHS_DONE)
+    else:
+        pytest.fail(f"still not at the last slide after {MAX_STEPS} steps")
+
+    assert len(shown) == expected_slides(NOTEBOOK), f"slides shown: {shown}"
+    figures = sum(
+        "image/png" in o.get("data", {})
+        for c in nbformat.read(NOTEBOOK, as_version=4).cells
+        for o in c.get("outputs", [])
+    )
+    assert images >= figures > 0, f"{images} images seen on the slides, the notebook has {figures}"
+    assert not page.outside, f"the deck asked the network for {page.outside}"
+    assert not page.failed, f"requests that failed: {page.failed}"
