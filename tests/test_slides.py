@@ -155,7 +155,7 @@ def test_the_command_line_check_fails_on_a_stale_notebook(tmp_path):
 def test_make_execute_writes_the_slide_types_after_running():
     makefile = (ROOT / "Makefile").read_text()
     recipe = makefile.split("\nexecute:")[1].split("\n\n")[0]
-    run, apply = recipe.index("nbconvert --to notebook --execute"), recipe.index("slides.py")
+    run, apply = recipe.index("tools/execute.py"), recipe.index("slides.py")
     assert run < apply, "slide types depend on the outputs: write them after executing"
 
 
