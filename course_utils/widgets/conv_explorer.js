@@ -5,7 +5,6 @@
 const PARAMS = [["size", "input size"], ["kernel", "kernel k"], ["stride", "stride s"],
   ["padding", "padding p"], ["dilation", "dilation d"]];
 const GAP = 2; // cells between the input grid and the output grid
-let hatches = 0; // hatch patterns made so far (each picture needs its own id)
 
 function settings(model) {
   const pick = (key) => model.get(key);
@@ -149,7 +148,7 @@ function render({model, el}) {
     const inRows = t ? H : H + 2 * pr, inCols = t ? W : W + 2 * pc;
     const outRows = t ? output[0] + 2 * pr : output[0], outCols = t ? output[1] + 2 * pc : output[1];
     const x1 = inCols + GAP, height = Math.max(inRows, outRows);
-    const hatch = `course-hatch-${++hatches}`;
+    const hatch = uniqueId("hatch");
     const picture = svg("svg", {viewBox: `-0.05 -0.05 ${x1 + outCols + 0.1} ${height + 0.1}`,
                                 class: "course-conv", tabindex: 0, role: "application",
                                 "aria-label": "output cells: arrow keys choose one",

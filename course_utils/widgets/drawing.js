@@ -65,9 +65,15 @@ export function redrawn(parts) {
   parts.root.dataset.redraws = String(Number(parts.root.dataset.redraws) + 1);
 }
 
+// Ids tie labels to their controls; each explorer's copy of this module has its own prefix.
+const PREFIX = `course-${Math.random().toString(36).slice(2, 10)}`;
 let uid = 0;
+export function uniqueId(kind) {
+  return `${PREFIX}-${kind}-${++uid}`;
+}
+
 function labelled(text, input, readout) {
-  input.id = `course-control-${++uid}`;
+  input.id = uniqueId("control");
   return html("div", {class: "course-control"},
               [html("label", {for: input.id, text}), input, ...(readout ? [readout] : [])]);
 }

@@ -41,9 +41,10 @@ function render({model, el}) {
   // The response to draw: torch's when it is for these weights, else the browser's own.
   function response(image, height, width, weights) {
     if (same(model.get("response_weights"), weights)) {
-      return {rows: height - 2, cols: width - 2, values: floats(model.get("response"))};
+      return {rows: height - 2, cols: width - 2, values: floats(model.get("response")),
+              source: "kernel"};
     }
-    return correlate3x3(image, height, width, weights);
+    return {...correlate3x3(image, height, width, weights), source: "browser"};
   }
 
   function draw() {
@@ -68,6 +69,7 @@ function render({model, el}) {
       x: k % 3 + 0.5, y: Math.floor(k / 3) + 0.5, text: String(Math.round(v * 1000) / 1000),
       fill: Math.abs(v) > 0.6 * wLimit ? "#fff" : "#222"})));
     const shown = pixels(out.rows, out.cols, "response", 260);
+    shown.node.dataset.source = out.source; // computed here, or by torch in the kernel
     const rLimit = limitOf(out.values);
     shown.paint((k) => signedColour(out.values[k], rLimit));
     let low = Infinity, high = -Infinity;
