@@ -68,7 +68,7 @@ function render({model, el}) {
     const top = Math.floor(c / COLUMNS) * (rows + 1), left = (c % COLUMNS) * (cols + 1);
     tiles.overlay.append(outline(top - 0.5, left - 0.5, top + rows + 0.5, left + cols + 0.5,
                                  COLOURS.read));
-    tiles.node.tabIndex = 0;
+    keys(tiles.node);
     tiles.node.addEventListener("click", (event) => {
       const cell = cellAt(tiles, event);
       if (!cell) { return; }

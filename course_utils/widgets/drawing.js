@@ -21,6 +21,9 @@ export function svg(tag, attrs = {}, children = []) {
 }
 
 function build(node, attrs, children) {
+  if (["INPUT", "SELECT", "BUTTON"].includes(node.tagName) || "tabindex" in attrs) {
+    keys(node);
+  }
   for (const [key, value] of Object.entries(attrs)) {
     if (key === "text") { node.textContent = value; }
     else if (key.startsWith("on")) { node.addEventListener(key.slice(2), value); }
@@ -33,8 +36,9 @@ function build(node, attrs, children) {
 }
 
 // The explorer's frame: title, a row of controls, the picture, a message line (an impossible
-// setting says why there, in place of the picture) and notes. Key presses stay inside, so
-// JupyterLab's shortcuts do not swallow a slider's arrow keys (Escape still leaves).
+// setting says why there, in place of the picture) and notes. Key presses stay inside (but
+// for Escape), so that the notebook's own key handlers leave the controls' keys alone; the
+// shortcuts of lumino's command registry are kept off every control by keys() below.
 export function frame(el, title) {
   const parts = {
     controls: html("div", {class: "course-controls"}),
@@ -52,6 +56,17 @@ export function frame(el, title) {
   });
   el.replaceChildren(parts.root);
   return parts;
+}
+
+// Make a node focusable, and keep the notebook's shortcuts off the keys pressed on it: lumino
+// (JupyterLab, Notebook 7) would take an arrow key on a focused control for its own, as it does
+// for a notebook in command mode, unless the control is marked data-lm-suppress-shortcuts.
+export function keys(node) {
+  node.setAttribute("data-lm-suppress-shortcuts", "true");
+  if (!node.hasAttribute("tabindex") && !["INPUT", "SELECT", "BUTTON"].includes(node.tagName)) {
+    node.setAttribute("tabindex", "0");
+  }
+  return node;
 }
 
 // Show a message in place of the picture (or, with "", the picture again).

@@ -65,7 +65,7 @@ function render({model, el}) {
     const shownOut = pixels(out.rows, out.cols, `${name} pooled ${out.rows}×${out.cols}`,
                             scale * out.cols);
     shownOut.paint((n) => greyColour(out.values[n] / x.top));
-    shownOut.node.tabIndex = 0;
+    keys(shownOut.node);
     // Where windows start (faint lines), the chosen window, and for max what it keeps.
     const starts = [];
     for (let r = 0; r < out.rows; r++) { starts.push(`M0 ${r * s}H${x.cols}`); }
