@@ -20,7 +20,10 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_the_lectures_example():
-    explorer = conv_explorer(height=3, width=5, kernel=3, stride=(2, 2), padding=(2, 1))
+    from course_utils.widgets import conv_explorer as from_the_package
+
+    assert from_the_package is conv_explorer  # the function, as the lecture's example reads
+    explorer = from_the_package(height=3, width=5, kernel=3, stride=(2, 2), padding=(2, 1))
     assert explorer.output_shape == (3, 3)
     assert explorer.output_shape == conv_output_shape((3, 5), 3, 2, (2, 1))
     assert explorer.kernel == [3, 3] and explorer.padding == [2, 1]

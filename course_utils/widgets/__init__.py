@@ -66,3 +66,9 @@ class Explorer(anywidget.AnyWidget):
     def figure(self) -> Figure:
         """The current state as a matplotlib figure (the still picture beside the explorer)."""
         raise NotImplementedError(f"{type(self).__name__} draws no figure")
+
+
+# ``from course_utils.widgets import conv_explorer`` gives the function that builds the
+# explorer (as the lecture's example reads); the module stays importable by its full name,
+# ``course_utils.widgets.conv_explorer``. Imported last: the module needs Explorer above.
+from course_utils.widgets.conv_explorer import conv_explorer as conv_explorer  # noqa: E402

@@ -14,7 +14,7 @@ import traitlets
 from matplotlib.figure import Figure
 from torch import nn
 
-from course_utils.viz import CourseFigure, signed_limit
+from course_utils.viz import signed_limit
 from course_utils.widgets import Explorer, binary, es_module, float32_bytes
 
 
@@ -65,7 +65,7 @@ def draw_activations(
 ) -> Figure:
     """The digit (``28×28``), each layer's maps (``C×H×W``) as a mosaic, the probabilities."""
     n = len(maps)
-    fig = CourseFigure(figsize=(2.2 + 2.4 * n + 2.4, 2.7))
+    fig = Figure(figsize=(2.2 + 2.4 * n + 2.4, 2.7))
     grid = fig.add_gridspec(1, n + 2, width_ratios=[1.0] + [1.6] * n + [1.3], left=0.02,
                             right=0.98, bottom=0.12, top=0.86, wspace=0.25)
     ax = fig.add_subplot(grid[0])

@@ -16,7 +16,7 @@ import traitlets
 from matplotlib.figure import Figure
 
 from course_utils.convolution import FILTERS_3X3, apply_filters
-from course_utils.viz import CourseFigure, as_tensor, show_signed
+from course_utils.viz import as_tensor, show_signed
 from course_utils.widgets import Explorer, binary, es_module, float32_bytes
 
 CUSTOM = "custom"
@@ -40,7 +40,7 @@ def draw_filter_response(image: torch.Tensor, weights, title: str = "input") -> 
         raise ValueError(f"expected an image H×W of at least 3×3, got {tuple(image.shape)}")
     kernel = torch.tensor(_filter_values(weights), dtype=torch.float32).view(3, 3)
     response = apply_filters(image, kernel)[0]
-    fig = CourseFigure(figsize=(7.2, 2.5))
+    fig = Figure(figsize=(7.2, 2.5))
     axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 0.8, 1.2]})
     show_signed(axes[0], image, title=title)
     show_signed(axes[1], kernel, title="filter")

@@ -19,15 +19,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_utils.arithmetic import Axis, footprint, pool_output_size
-from course_utils.widgets import (  # noqa: F401 (imported so that Explorer knows them all)
-    Explorer,
-    activation_explorer,
-    conv_explorer,
-    es_module,
-    filter_editor,
-    photo_classifier,
-    pooling_explorer,
-)
+from course_utils.widgets import Explorer, es_module
+from course_utils.widgets.activation_explorer import ActivationExplorer
+from course_utils.widgets.conv_explorer import ConvExplorer
+from course_utils.widgets.filter_editor import FilterEditor
+from course_utils.widgets.photo_classifier import PhotoClassifier
+from course_utils.widgets.pooling_explorer import PoolingExplorer
+
+EXPLORERS = [ConvExplorer, FilterEditor, PoolingExplorer, ActivationExplorer, PhotoClassifier]
 
 MODULES = ["conv_explorer.js", "filter_editor.js", "pooling_explorer.js",
            "activation_explorer.js", "photo_classifier.js"]
@@ -89,7 +88,8 @@ def test_each_explorers_module_loads_in_the_browser(page, name):
     exports = load(page, name)
     assert "default" in exports and {"Axis", "footprint", "pool2d"} <= set(exports)
     assert page.evaluate("typeof window.mod.default.render") == "function"
-    shipped = [cls for cls in Explorer.__subclasses__() if cls._esm == es_module(name)]
+    assert set(Explorer.__subclasses__()) == set(EXPLORERS)
+    shipped = [cls for cls in EXPLORERS if cls._esm == es_module(name)]
     assert len(shipped) == 1, f"{name} is the module of exactly one explorer"
 
 
@@ -197,8 +197,8 @@ def test_the_filter_editors_response_is_conv2ds(page):
 
 def test_the_key_the_page_matches_pytorchs_check_with(page):
     """The conv explorer shows the kernel's check only for the settings it was made for."""
-    explorer = conv_explorer.ConvExplorer(height=3, width=5, kernel=(3, 2), stride=2,
-                                          padding=(2, 1), transposed=True)
+    explorer = ConvExplorer(height=3, width=5, kernel=(3, 2), stride=2, padding=(2, 1),
+                            transposed=True)
     page_key = page.evaluate("(s) => JSON.stringify(s)", [
         [explorer.height, explorer.width], explorer.kernel, explorer.stride, explorer.padding,
         explorer.dilation, explorer.transposed])
