@@ -1,10 +1,10 @@
 """Every explorer in JupyterLab, operated from the keyboard and with the pointer, and timed.
 
-One notebook (written by this module into the server's folder) builds the five explorers on
-small stand-in data; it is run once. Each test then operates one explorer as a learner would
-(arrow keys on a slider or on the picture, a typed number, a click on a cell, a chosen file),
-checks that the picture is redrawn, and checks what the page shows against the kernel (the
-explorer's traits, course_utils.arithmetic, torch). The last test times many changes:
+One notebook (explorer_notebook.py writes it into the server's folder) builds the five
+explorers on small stand-in data; it is run once. Each test then operates one explorer as a
+learner would (arrow keys on a slider or on the picture, a typed number, a click on a cell, a
+chosen file), checks that the picture is redrawn, and checks what the page shows against the
+kernel (the explorer's traits, course_utils.arithmetic, torch). The last test times many changes:
 test-artifacts/explorer-latency-browser.md (median and 95th percentile per explorer).
 
 ``COURSE_EXPLORER_BENCH=1`` (benchmarks/bench_explorers_browser.py) uses real data instead
@@ -13,94 +13,28 @@ test-artifacts/explorer-latency-browser.md (median and 95th percentile per explo
 
 from __future__ import annotations
 
-import base64
-import io
-import json
-import os
 import re
 
-import nbformat
 import pytest
-from explorer_probe import LatencyReport, Probe, watch
-from notebook_page import ARTIFACTS, OpenNotebook, keep_evidence, watch_console
-from PIL import Image
-
-BENCH = os.environ.get("COURSE_EXPLORER_BENCH") == "1"
-REPEATS = int(os.environ.get("COURSE_LATENCY_REPEATS", 40 if BENCH else 12))
-KERNEL_REPEATS = max(4, REPEATS // 2)
-PATH = "explorer-tests/explorers.ipynb"
-CONV, EDITOR, POOL, ACT, PHOTO = range(5)  # the explorers' order in the notebook
-
-SETUP = f'''import numpy as np
-import torch
-from PIL import Image
-from torch import nn
-
-from course_utils.models import LectureNet
-from course_utils.pretrained import Classifier
-from course_utils.widgets.activation_explorer import ActivationExplorer
-from course_utils.widgets.conv_explorer import conv_explorer
-from course_utils.widgets.filter_editor import FilterEditor
-from course_utils.widgets.photo_classifier import PhotoClassifier
-from course_utils.widgets.pooling_explorer import PoolingExplorer
-
-torch.manual_seed(0)
-if {BENCH}:
-    from course_utils.data import mnist_tensors
-    from course_utils.pretrained import labrador_photo, squeezenet_classifier
-
-    digits, labels = (t[:100] for t in mnist_tensors(train=False))
-    classifier, photo = squeezenet_classifier(), labrador_photo()
-else:
-    digits = (torch.rand(20, 28, 28) * 255).to(torch.uint8)
-    labels = torch.arange(20) % 10
-
-    class MeanColour(nn.Module):
-        def forward(self, x):
-            return torch.cat([x.mean(dim=(2, 3)) * 10, torch.zeros(len(x), 997)], dim=1)
-
-    def preprocess(image):
-        pixels = torch.from_numpy(np.asarray(image, dtype=np.float32).copy())
-        return pixels.permute(2, 0, 1).unsqueeze(0) / 255
-
-    classifier = Classifier("MeanColour", MeanColour(), preprocess)
-    photo = Image.new("RGB", (40, 30), (0, 0, 255))'''
-
-CELLS = [
-    SETUP,
-    "conv = conv_explorer(height=3, width=5, kernel=3, stride=(2, 2), padding=(2, 1))\nconv",
-    "editor = FilterEditor(digits, index=1)\neditor",
-    "pool = PoolingExplorer(digits, digit=1)\npool",
-    "act = ActivationExplorer(LectureNet().eval(), digits.float().div(255).unsqueeze(1), "
-    "labels)\nact",
-    "photos = PhotoClassifier(classifier, photo, 'start')\nphotos",
-]
-
-
-def write_notebook(folder) -> None:
-    """The explorers' notebook, with a kernel named (no "Select Kernel" dialog)."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    path = folder / PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
-
-
-def open_explorers(page, server, notebook7: bool = False) -> OpenNotebook:
-    """Open the explorers' notebook, run it, wait for the five explorers and watch them."""
-    write_notebook(server.root_dir)
-    notebook = OpenNotebook(page, server, PATH, notebook7)
-    notebook.run_all(timeout=300)
-    page.wait_for_function("() => document.querySelectorAll('.course-explorer').length === 5",
-                           timeout=60_000)
-    assert watch(page) == ["Convolution arithmetic explorer",
-                           "Filter editor: a 3×3 filter on an MNIST training digit",
-                           "Pooling explorer", "Activation maps",
-                           "Classify your own photo with " + ("SqueezeNet" if BENCH
-                                                              else "MeanColour")]
-    return notebook
+from explorer_notebook import (
+    ACT,
+    BENCH,
+    CONV,
+    EDITOR,
+    KERNEL_REPEATS,
+    PHOTO,
+    POOL,
+    REPEATS,
+    arrow,
+    click_at,
+    control,
+    kernel,
+    kernel_photos,
+    open_explorers,
+    png,
+)
+from explorer_probe import LatencyReport, Probe
+from notebook_page import ARTIFACTS, keep_evidence, watch_console
 
 
 @pytest.fixture(scope="module")
@@ -130,26 +64,6 @@ def latency():
         "(tests/browser/test_explorers_in_lab.py; " + ("real data" if BENCH else
                                                         "stand-in data") + "). 'browser': "
         "the page redraws alone; 'kernel': the change needs data from the kernel.")
-
-
-def kernel(lab, code: str):
-    """A value the kernel prints as JSON."""
-    return json.loads(lab.execute(f"import json\nprint(json.dumps({code}))"))
-
-
-def control(root, name: str):
-    """The control of an explorer with this label (what a screen reader announces)."""
-    return root.get_by_label(name, exact=True)
-
-
-def click_at(element, x: float, y: float) -> None:
-    """Click inside an element at a fraction of its width and height (scrolled into view)."""
-    box = element.bounding_box()
-    element.click(position={"x": x * box["width"], "y": y * box["height"]})
-
-
-def arrow(widget, key: str = "ArrowRight"):
-    return lambda: widget.press(key)
 
 
 def test_conv_explorer(lab):
@@ -275,19 +189,13 @@ def test_activation_explorer(lab):
     assert f"predicted {predicted} (" in root.text_content()
 
 
-def _png(colour) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 24), colour).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def test_photo_classifier(lab):
     photo = Probe(lab.page, PHOTO)
     root = photo.root
     photo.change(arrow(control(root, "top k"), "ArrowLeft"), "top k, from keys")
     assert kernel(lab, "photos.k") == 4
     assert len(root.locator(".course-bars rect").all()) == 4
-    chosen = {"name": "red.png", "mimeType": "image/png", "buffer": _png((255, 0, 0))}
+    chosen = {"name": "red.png", "mimeType": "image/png", "buffer": png((255, 0, 0))}
     photo.change(lambda: root.locator("input[type=file]").set_input_files(chosen), "a photo")
     assert kernel(lab, "photos.caption") == "red.png"
     best = kernel(lab, "photos.classes[0][0]")
@@ -295,18 +203,6 @@ def test_photo_classifier(lab):
     bad = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a photo"}
     photo.change(lambda: root.locator("input[type=file]").set_input_files(bad), "not a photo")
     assert "notes.txt: could not read this file as an image" in photo.state()["message"]
-
-
-def kernel_photos(lab) -> list[tuple[str, bytes]]:
-    """Two real JPEG photos, as bytes, from the kernel's course_utils (for the benchmark)."""
-    code = ("import base64, io\n"
-            "from course_utils.pretrained import grace_hopper_photo, labrador_photo\n"
-            "for name, photo in [('labrador', labrador_photo()), ('hopper', grace_hopper_photo())]:"
-            "\n    buffer = io.BytesIO()\n    photo.save(buffer, format='JPEG', quality=90)\n"
-            "    print(name, base64.b64encode(buffer.getvalue()).decode())")
-    lines = lab.execute(code).split()
-    return [(name, base64.b64decode(data)) for name, data in zip(lines[::2], lines[1::2],
-                                                                 strict=True)]
 
 
 def test_latency(lab, latency):
@@ -341,7 +237,7 @@ def test_latency(lab, latency):
                                       f"another digit, #{index}") for k in range(KERNEL_REPEATS)]
         latency.add("kernel", names[index], "another digit (slider)", times)
     upload = probes[PHOTO].root.locator("input[type=file]")
-    files = [{"name": f"{k}.png", "mimeType": "image/png", "buffer": _png((60 * k, 90, 200))}
+    files = [{"name": f"{k}.png", "mimeType": "image/png", "buffer": png((60 * k, 90, 200))}
              for k in range(4)]
     if BENCH:  # real photos: the Labrador and matplotlib's Grace Hopper, as JPEG files
         files = [{"name": f"{name}.jpg", "mimeType": "image/jpeg", "buffer": data}

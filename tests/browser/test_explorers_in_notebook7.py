@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 
+from explorer_notebook import CONV, control, open_explorers
 from explorer_probe import Probe
-from test_explorers_in_lab import CONV, control, open_explorers
 
 
 def test_explorers_in_notebook7(lab_server, lab_page):
