@@ -49,6 +49,12 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SERVER_START_TIMEOUT = 120  # seconds
+# $COURSE_KERNEL_PYTHON: the Python the notebooks' kernel runs (default: this one). With
+# .venv-ipyw7/bin/python (tools/ipywidgets7_env.sh) the explorers run on ipywidgets 7.7 in the
+# kernel, Colab's version, under JupyterLab's and Notebook 7's own front end.
+KERNEL_PYTHON = os.environ.get("COURSE_KERNEL_PYTHON")
+if KERNEL_PYTHON:  # absolute (the kernel starts elsewhere), symbolic links kept (a venv's are)
+    KERNEL_PYTHON = os.path.abspath(KERNEL_PYTHON)
 
 # JupyterLab user settings for the test server: never write the notebooks back, attach every
 # cell to the page (the tests look at all outputs), and ask no website for news.
@@ -125,6 +131,14 @@ class LabServer:
             cmd.append("--allow-root")
         env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(self.workdir / "runtime"))
         env.pop("JUPYTER_TOKEN", None)
+        if KERNEL_PYTHON:  # the notebooks' "python3" kernel runs another Python
+            spec = self.workdir / "jupyter-data" / "kernels" / "python3"
+            spec.mkdir(parents=True)
+            (spec / "kernel.json").write_text(json.dumps({
+                "argv": [KERNEL_PYTHON, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3", "language": "python"}))
+            env["JUPYTER_PATH"] = os.pathsep.join(
+                [str(self.workdir / "jupyter-data"), *filter(None, [env.get("JUPYTER_PATH")])])
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             cmd, cwd=self.root_dir, env=env, stdout=self._log, stderr=subprocess.STDOUT,

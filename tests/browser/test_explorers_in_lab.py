@@ -13,6 +13,7 @@ test-artifacts/explorer-latency-browser.md (median and 95th percentile per explo
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -64,6 +65,14 @@ def latency():
         "(tests/browser/test_explorers_in_lab.py; " + ("real data" if BENCH else
                                                         "stand-in data") + "). 'browser': "
         "the page redraws alone; 'kernel': the change needs data from the kernel.")
+
+
+def test_the_kernel_runs_the_expected_ipywidgets(lab):
+    """With COURSE_KERNEL_PYTHON=.venv-ipyw7/bin/python and COURSE_EXPECT_IPYWIDGETS=7 these
+    tests operate the explorers with ipywidgets 7.7 in the kernel (Colab's version)."""
+    version = kernel(lab, "__import__('ipywidgets').__version__")
+    expected = os.environ.get("COURSE_EXPECT_IPYWIDGETS")
+    assert version.split(".")[0] == expected if expected else version[0] in "78", version
 
 
 def test_conv_explorer(lab):
