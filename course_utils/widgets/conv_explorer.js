@@ -18,20 +18,6 @@ function axesOf(s) {
                                     s.transposed));
 }
 
-function grid(parent, x0, y0, rows, cols, cellClass) {
-  const cells = [];
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const rect = svg("rect", {x: x0 + c, y: y0 + r, width: 1, height: 1,
-                                class: cellClass(r, c)});
-      rect.base = rect.getAttribute("class");
-      parent.append(rect);
-      cells.push(rect);
-    }
-  }
-  return cells;
-}
-
 function render({model, el}) {
   const parts = frame(el, "Convolution arithmetic explorer");
   let view = null; // the drawn geometry: its grids and the cells to recolour
@@ -142,78 +128,103 @@ function render({model, el}) {
   }
 
   // The grids for one geometry: padded input (or, transposed, the input and the output
-  // before padding crops it), output cells that answer the pointer, a dashed window span.
+  // before padding crops it), a layer for the taps and the chosen cell. Few elements (grid
+  // lines are one path each) keep a rebuild within a frame; the pointer is mapped to a cell
+  // from its coordinates.
   function draw(s, rows, cols, output) {
     const [H, W] = s.size, [pr, pc] = s.padding, t = s.transposed;
     const inRows = t ? H : H + 2 * pr, inCols = t ? W : W + 2 * pc;
     const outRows = t ? output[0] + 2 * pr : output[0], outCols = t ? output[1] + 2 * pc : output[1];
-    const x1 = inCols + GAP, height = Math.max(inRows, outRows);
+    const x1 = inCols + GAP, offset = t ? [pr, pc] : [0, 0]; // output cell (0, 0) at x1 + offset
     const hatch = uniqueId("hatch");
-    const picture = svg("svg", {viewBox: `-0.05 -0.05 ${x1 + outCols + 0.1} ${height + 0.1}`,
-                                class: "course-conv", tabindex: 0, role: "application",
-                                "aria-label": "output cells: arrow keys choose one",
-                                style: `max-width: ${34 * (x1 + outCols)}px`},
-                        [svg("defs", {}, [svg("pattern", {
-                          id: hatch, width: 0.25, height: 0.25, patternUnits: "userSpaceOnUse",
-                          patternTransform: "rotate(45)"},
-                        [svg("line", {x1: 0, y1: 0, x2: 0, y2: 0.25, stroke: "#8c8c8c",
-                                      "stroke-width": 0.04})])])]);
-    const inside = (r, c, top, left, h, w) => r >= top && r < top + h && c >= left && c < left + w;
-    const g = svg("g");
-    const input = grid(g, 0, 0, inRows, inCols, (r, c) => (
-      t || inside(r, c, pr, pc, H, W) ? "cell in" : "cell pad"));
-    const out = grid(g, x1, 0, outRows, outCols, (r, c) => (
-      !t || inside(r, c, pr, pc, ...output) ? "cell out" : "cell pad"));
+    const picture = svg("svg", {
+      viewBox: `-0.05 -0.05 ${x1 + outCols + 0.1} ${Math.max(inRows, outRows) + 0.1}`,
+      class: "course-conv", tabindex: 0, role: "application",
+      "aria-label": "output cells: arrow keys choose one",
+      "data-output-left": x1 + offset[1], "data-output-top": offset[0],
+      style: `max-width: ${34 * (x1 + outCols)}px`}, [
+      svg("defs", {}, [svg("pattern", {id: hatch, width: 0.25, height: 0.25,
+                                       patternUnits: "userSpaceOnUse",
+                                       patternTransform: "rotate(45)"},
+                           [svg("line", {x1: 0, y1: 0, x2: 0, y2: 0.25, stroke: "#8c8c8c",
+                                         "stroke-width": 0.04})])])]);
+    // A grid: its background, the border `frame` cells thick (padding) hatched, its lines.
+    const grid = (x0, rowsN, colsN, fill, frame) => {
+      const [fr, fc] = frame;
+      const parts_ = [svg("rect", {x: x0, y: 0, width: colsN, height: rowsN, class: "pad"}),
+                      svg("rect", {x: x0 + fc, y: fr, width: colsN - 2 * fc,
+                                   height: rowsN - 2 * fr, class: fill})];
+      const strips = [[0, 0, colsN, fr], [0, rowsN - fr, colsN, fr],
+                      [0, fr, fc, rowsN - 2 * fr], [colsN - fc, fr, fc, rowsN - 2 * fr]];
+      for (const [x, y, w, h] of strips) {
+        if (w > 0 && h > 0) {
+          parts_.push(svg("rect", {x: x0 + x, y, width: w, height: h,
+                                   fill: `url(#${hatch})`}));
+        }
+      }
+      const lines = [];
+      for (let r = 0; r <= rowsN; r++) { lines.push(`M${x0} ${r}H${x0 + colsN}`); }
+      for (let c = 0; c <= colsN; c++) { lines.push(`M${x0 + c} 0V${rowsN}`); }
+      return [...parts_, svg("path", {d: lines.join(""), class: "lines"})];
+    };
+    const taps = svg("g"), dots = svg("g", {class: "dots"});
+    const chosen = svg("rect", {width: 1, height: 1, class: "chosen"});
     const span = svg("rect", {class: "span", fill: "none"});
-    const dots = svg("g", {class: "dots"});
-    // Hatching over the zero padding (or, transposed, over what padding crops).
-    const [x0, rows0, cols0] = t ? [x1, outRows, outCols] : [0, inRows, inCols];
-    const strips = [[0, 0, cols0, pr], [0, rows0 - pr, cols0, pr], [0, pr, pc, rows0 - 2 * pr],
-                    [cols0 - pc, pr, pc, rows0 - 2 * pr]];
-    const hatching = strips.filter(([, , w, h]) => w > 0 && h > 0).map(([x, y, w, h]) => svg(
-      "rect", {x: x0 + x, y, width: w, height: h, fill: `url(#${hatch})`,
-               "pointer-events": "none"}));
-    picture.append(g, ...hatching, span, dots);
+    picture.append(...grid(0, inRows, inCols, "in", t ? [0, 0] : [pr, pc]),
+                   ...grid(x1, outRows, outCols, "out", offset), taps, chosen, span, dots);
     const caption = html("div", {class: "course-caption", text: (t ? `input ${H}×${W}`
       : `input ${H}×${W}, padding (${pr}, ${pc}) → ${inRows}×${inCols}`) + "   →   " +
       (t && (pr || pc) ? `output ${output[0]}×${output[1]} (padding crops ${pr}, ${pc})`
         : `output ${output[0]}×${output[1]}`)});
-    const offset = t ? [pr, pc] : [0, 0];
-    out.forEach((rect, k) => {
-      const cell = [Math.floor(k / outCols) - offset[0], k % outCols - offset[1]];
-      if (cell[0] < 0 || cell[1] < 0 || cell[0] >= output[0] || cell[1] >= output[1]) { return; }
-      rect.addEventListener("pointerenter", () => { preview = cell; highlight(); });
-      rect.addEventListener("pointerleave", () => { preview = null; highlight(); });
-      rect.addEventListener("click", () => { preview = null; commit({position: cell}); });
+    const cellAtPointer = (event) => {
+      const point = new DOMPoint(event.clientX, event.clientY)
+        .matrixTransform(picture.getScreenCTM().inverse());
+      const cell = [Math.floor(point.y - offset[0]), Math.floor(point.x - x1 - offset[1])];
+      return cell[0] >= 0 && cell[1] >= 0 && cell[0] < output[0] && cell[1] < output[1]
+        ? cell : null;
+    };
+    picture.addEventListener("pointermove", (event) => {
+      const cell = cellAtPointer(event);
+      if (String(cell) !== String(preview)) { preview = cell; highlight(); }
+    });
+    picture.addEventListener("pointerleave", () => { preview = null; highlight(); });
+    picture.addEventListener("click", (event) => {
+      const cell = cellAtPointer(event);
+      if (cell) { preview = null; commit({position: cell}); }
     });
     picture.addEventListener("keydown", (event) => {
       const cell = [...model.get("position")];
       if (moveCell(event, cell, ...output)) { commit({position: cell}); }
     });
+    const focused = parts.picture.contains(document.activeElement);
     parts.picture.replaceChildren(caption, picture);
-    return {s, rows, cols, output, input, out, span, dots, inCols, outCols, offset};
+    if (focused) { picture.focus(); }
+    return {s, rows, cols, output, taps, dots, chosen, span, x1, offset};
   }
 
   // Colour the taps of the chosen (or pointed-at) output cell; write what it reads.
   function highlight() {
     if (!view) { return; }
-    const {s, rows, cols, output, input, out, span, dots, inCols, outCols, offset} = view;
+    const {s, rows, cols, output, taps, dots, chosen, span, x1, offset} = view;
     const [i, j] = preview || model.get("position");
     const fp = footprint(s.size[0], s.size[1], rows, cols, i, j);
-    for (const rect of [...input, ...out]) { rect.setAttribute("class", rect.base); }
-    dots.replaceChildren();
     const shift = s.transposed ? [0, 0] : s.padding;
+    const [H, W] = s.size;
+    const cells = [], marks = [];
     for (const r of fp.rows) {
       for (const c of fp.cols) {
         if (r === null || c === null) { continue; }
-        const rect = input[(r + shift[0]) * inCols + c + shift[1]];
-        rect.setAttribute("class", `${rect.base} ${rect.base.includes("pad") ? "tap-pad" : "tap"}`);
-        dots.append(svg("circle", {cx: c + shift[1] + 0.5, cy: r + shift[0] + 0.5, r: 0.12}));
+        const onInput = r >= 0 && r < H && c >= 0 && c < W;
+        cells.push(svg("rect", {x: c + shift[1], y: r + shift[0], width: 1, height: 1,
+                                class: onInput ? "tap" : "tap-pad"}));
+        marks.push(svg("circle", {cx: c + shift[1] + 0.5, cy: r + shift[0] + 0.5, r: 0.12}));
       }
     }
-    const chosen = out[(i + offset[0]) * outCols + j + offset[1]];
-    chosen.setAttribute("class", "cell out chosen");
-    const real = (taps) => taps.filter((v) => v !== null);
+    taps.replaceChildren(...cells);
+    dots.replaceChildren(...marks);
+    chosen.setAttribute("x", x1 + offset[1] + j);
+    chosen.setAttribute("y", offset[0] + i);
+    const real = (values) => values.filter((v) => v !== null);
     const [r0, c0] = [Math.min(...real(fp.rows)), Math.min(...real(fp.cols))];
     const [r1, c1] = [Math.max(...real(fp.rows)), Math.max(...real(fp.cols))];
     const visible = real(fp.rows).length && real(fp.cols).length;
@@ -224,9 +235,9 @@ function render({model, el}) {
       span.setAttribute("width", c1 - c0 + 1);
       span.setAttribute("height", r1 - r0 + 1);
     }
-    const cells = fp.reads.length === 1 ? "1 input cell" : `${fp.reads.length} input cells`;
+    const read = fp.reads.length === 1 ? "1 input cell" : `${fp.reads.length} input cells`;
     parts.status.textContent = `output cell (${i}, ${j}) of ${output[0]}×${output[1]} ` +
-      `reads ${cells}: rows ${describe(rows, s.size[0], i)}; ` +
+      `reads ${read}: rows ${describe(rows, s.size[0], i)}; ` +
       `columns ${describe(cols, s.size[1], j)}`;
     redrawn(parts);
   }

@@ -113,6 +113,21 @@ def click_at(element, x: float, y: float) -> None:
     element.click(position={"x": x * box["width"], "y": y * box["height"]})
 
 
+# Where output cell (i, j) of the conv explorer's picture is, relative to the picture's corner.
+CELL_POINT = """(svg, [i, j]) => {
+  const left = Number(svg.dataset.outputLeft), top = Number(svg.dataset.outputTop);
+  const p = new DOMPoint(left + j + 0.5, top + i + 0.5).matrixTransform(svg.getScreenCTM());
+  const box = svg.getBoundingClientRect();
+  return {x: p.x - box.left, y: p.y - box.top};
+}"""
+
+
+def output_cell(picture, i: int, j: int) -> dict:
+    """The position of output cell (i, j) on the conv explorer's picture (for hover, click)."""
+    picture.scroll_into_view_if_needed()
+    return picture.evaluate(CELL_POINT, [i, j])
+
+
 def arrow(widget, key: str = "ArrowRight"):
     return lambda: widget.press(key)
 

@@ -32,6 +32,7 @@ from explorer_notebook import (
     kernel,
     kernel_photos,
     open_explorers,
+    output_cell,
     png,
 )
 from explorer_probe import LatencyReport, Probe
@@ -91,11 +92,11 @@ def test_conv_explorer(lab):
     assert kernel(lab, f"list(__import__('torch').nn.{line.removeprefix('nn.')}"
                        "(__import__('torch').zeros(1, 1, 3, 5)).shape)") == [1, 1, 5, 3]
 
-    cells = root.locator("svg.course-conv rect.out")
-    conv.change(lambda: cells.nth(2 * 3 + 1).hover(), "pointing at a cell")
+    picture = root.locator("svg.course-conv")
+    conv.change(lambda: picture.hover(position=output_cell(picture, 2, 1)), "pointing at a cell")
     assert "output cell (2, 1)" in conv.text(".course-status")
     assert kernel(lab, "conv.position") == [0, 0]  # pointing only shows it
-    conv.change(lambda: cells.nth(1).click(), "clicking a cell")
+    conv.change(lambda: picture.click(position=output_cell(picture, 0, 1)), "clicking a cell")
     page.mouse.move(0, 0)
     assert kernel(lab, "conv.position") == [0, 1]
     conv.change(arrow(root.locator("svg.course-conv"), "ArrowDown"), "moving the cell by keys")
@@ -220,8 +221,14 @@ def test_latency(lab, latency):
     probes = [Probe(page, i) for i in range(5)]
     names = ["conv explorer (03)", "filter editor (02)", "pooling explorer (04)",
              "activation explorer (07)", "photo classifier (08)"]
+    conv = probes[CONV].root
+    if control(conv, "mode").input_value() != "conv":
+        probes[CONV].change(lambda: control(conv, "mode").select_option("conv"))
+    for name in ("input size, rows", "input size, columns"):  # the largest picture: 24×24 + 9×9
+        if control(conv, name).input_value() != "16":
+            probes[CONV].change(arrow(control(conv, name), "End"))
     browser = {
-        CONV: ("stride, columns (slider)", control(probes[CONV].root, "stride s, columns")),
+        CONV: ("stride, columns (slider), 16×16 input", control(conv, "stride s, columns")),
         POOL: ("kernel (slider)", control(probes[POOL].root, "kernel")),
         ACT: ("map (slider)", control(probes[ACT].root, "map")),
         PHOTO: ("top k (slider)", control(probes[PHOTO].root, "top k")),
@@ -230,6 +237,10 @@ def test_latency(lab, latency):
         times = [probes[index].change(arrow(slider, "ArrowLeft" if k % 2 else "ArrowRight"),
                                       what) for k in range(REPEATS)]
         latency.add("browser", names[index], what, times)
+    cell = [probes[CONV].change(arrow(conv.locator("svg.course-conv"),
+                                      "ArrowLeft" if k % 2 else "ArrowRight"), "output cell")
+            for k in range(REPEATS)]
+    latency.add("browser", names[CONV], "output cell (arrow keys on the picture)", cell)
     box = control(probes[EDITOR].root, "weight, row 1, column 1")
     typed = []
     for k in range(REPEATS):
@@ -251,6 +262,6 @@ def test_latency(lab, latency):
     if BENCH:  # real photos: the Labrador and matplotlib's Grace Hopper, as JPEG files
         files = [{"name": f"{name}.jpg", "mimeType": "image/jpeg", "buffer": data}
                  for name, data in kernel_photos(lab)]
-    times = [probes[PHOTO].change(lambda k=k: upload.set_input_files(files[k % 4]), "a photo")
-             for k in range(KERNEL_REPEATS)]
+    times = [probes[PHOTO].change(lambda k=k: upload.set_input_files(files[k % len(files)]),
+                                  "a photo") for k in range(KERNEL_REPEATS)]
     latency.add("kernel", names[PHOTO], "another photo (file)", times)

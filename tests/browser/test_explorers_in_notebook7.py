@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from explorer_notebook import CONV, control, open_explorers
+from explorer_notebook import CONV, control, open_explorers, output_cell
 from explorer_probe import Probe
 
 
@@ -24,6 +24,6 @@ def test_explorers_in_notebook7(lab_server, lab_page):
                                          "conv.output_shape]))"))
     assert answer == [[2, 1], [3, 5]]
     assert "output 3×5" in conv.text(".course-caption")
-    conv.change(lambda: conv.root.locator("svg.course-conv rect.out").nth(5 + 3).click(),
-                "clicking a cell")
+    picture = conv.root.locator("svg.course-conv")
+    conv.change(lambda: picture.click(position=output_cell(picture, 1, 3)), "clicking a cell")
     assert json.loads(notebook.execute("print(conv.position)")) == [1, 3]
