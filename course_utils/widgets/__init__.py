@@ -67,6 +67,15 @@ class Explorer(anywidget.AnyWidget):
         """The current state as a matplotlib figure (the still picture beside the explorer)."""
         raise NotImplementedError(f"{type(self).__name__} draws no figure")
 
+    @traitlets.validate("index", "digit")
+    def _one_of_the_images(self, proposal):
+        """A trait named ``index`` or ``digit`` picks one of the explorer's ``images``."""
+        value, count = proposal["value"], len(self.images)
+        if not 0 <= value < count:
+            raise traitlets.TraitError(
+                f"{proposal['trait'].name} must be in [0, {count - 1}], got {value}")
+        return value
+
 
 # ``from course_utils.widgets import conv_explorer`` gives the function that builds the
 # explorer (as the lecture's example reads); the module stays importable by its full name,

@@ -33,10 +33,7 @@ function render({model, el}) {
                                  onInput: (v) => commit({channel: v})});
   parts.controls.append(digit, layer, channel);
 
-  function commit(values) {
-    for (const [key, value] of Object.entries(values)) { model.set(key, value); }
-    model.save_changes();
-  }
+  const commit = committer(model);
 
   function signedImage(values, rows, cols, label, width, limit) {
     const image = pixels(rows, cols, label, width);
@@ -109,17 +106,8 @@ function render({model, el}) {
     redrawn(parts);
   }
 
-  let pending = false;
-  const later = () => {
-    if (!pending) {
-      pending = true;
-      queueMicrotask(() => { pending = false; draw(); });
-    }
-  };
   // Another digit is drawn when its maps arrive from the kernel, not when it is asked for.
-  for (const key of ["layer", "channel", "maps", "image", "probabilities", "label"]) {
-    model.on(`change:${key}`, later);
-  }
+  redrawOn(model, ["layer", "channel", "maps", "image", "probabilities", "label"], draw);
   model.on("change:index", () => digit.set(model.get("index"), model.get("count") - 1));
   draw();
 }

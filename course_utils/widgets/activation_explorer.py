@@ -149,13 +149,6 @@ class ActivationExplorer(Explorer):
             self.probabilities = probs.tolist()
             self.label = int(self.labels[self.index])
 
-    @traitlets.validate("index")
-    def _valid_index(self, proposal):
-        if not 0 <= proposal["value"] < len(self.images):
-            raise traitlets.TraitError(
-                f"index must be in [0, {len(self.images) - 1}], got {proposal['value']}")
-        return proposal["value"]
-
     def draw_index(self, index: int) -> Figure:
         """The still picture for test digit ``index``: digit, maps, probabilities."""
         maps, probs = self.activations(index)

@@ -57,10 +57,7 @@ function render({model, el}) {
   const check = html("div", {class: "course-check"});
   parts.notes.append(formulas, html("div", {class: "course-code-line"}, [line, copy]), check);
 
-  function commit(values) {
-    for (const [key, value] of Object.entries(values)) { model.set(key, value); }
-    model.save_changes();
-  }
+  const commit = committer(model);
 
   function setParam(key, a, v) {
     const both = model.get("linked");

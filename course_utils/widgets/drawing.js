@@ -75,6 +75,28 @@ export function say(parts, message) {
   parts.picture.hidden = Boolean(message);
 }
 
+// A function that sets several traits and sends them to the kernel in one message.
+export function committer(model) {
+  return (values) => {
+    for (const [key, value] of Object.entries(values)) { model.set(key, value); }
+    model.save_changes();
+  };
+}
+
+// Redraw once (before the next frame) whenever any of these traits changes, however many
+// change at once.
+export function redrawOn(model, keys, draw) {
+  let pending = false;
+  const later = () => {
+    if (!pending) {
+      pending = true;
+      queueMicrotask(() => { pending = false; draw(); });
+    }
+  };
+  for (const key of keys) { model.on(`change:${key}`, later); }
+  return later;
+}
+
 // Count a finished redraw on the explorer's root (the browser tests time and watch this).
 export function redrawn(parts) {
   parts.root.dataset.redraws = String(Number(parts.root.dataset.redraws) + 1);

@@ -33,10 +33,7 @@ function render({model, el}) {
   }
   parts.controls.append(digit, preset, grid);
 
-  function commit(values) {
-    for (const [key, value] of Object.entries(values)) { model.set(key, value); }
-    model.save_changes();
-  }
+  const commit = committer(model);
 
   // The response to draw: torch's when it is for these weights, else the browser's own.
   function response(image, height, width, weights) {
@@ -83,17 +80,8 @@ function render({model, el}) {
     redrawn(parts);
   }
 
-  let pending = false;
-  const later = () => {
-    if (!pending) {
-      pending = true;
-      queueMicrotask(() => { pending = false; draw(); });
-    }
-  };
   // Another digit is drawn when its pixels arrive from the kernel, not when it is asked for.
-  for (const key of ["shape", "image", "weights", "preset", "response", "response_weights"]) {
-    model.on(`change:${key}`, later);
-  }
+  redrawOn(model, ["shape", "image", "weights", "preset", "response", "response_weights"], draw);
   model.on("change:index", () => digit.set(model.get("index"), model.get("count") - 1));
   draw();
 }

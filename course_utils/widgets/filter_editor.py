@@ -127,10 +127,3 @@ class FilterEditor(Explorer):
         """The digit, the filter and the response now (:func:`draw_filter_response`)."""
         return draw_filter_response(self.images[self.index], self.weights,
                                     title=f"digit {self.index}")
-
-    @traitlets.validate("index")
-    def _valid_index(self, proposal):
-        if not 0 <= proposal["value"] < len(self.images):
-            raise traitlets.TraitError(
-                f"expected a digit index in [0, {len(self.images) - 1}], got {proposal['value']}")
-        return proposal["value"]

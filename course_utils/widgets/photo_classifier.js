@@ -49,16 +49,7 @@ function render({model, el}) {
     redrawn(parts);
   }
 
-  let pending = false;
-  const later = () => {
-    if (!pending) {
-      pending = true;
-      queueMicrotask(() => { pending = false; draw(); });
-    }
-  };
-  for (const key of ["k", "classes", "photo", "caption", "error"]) {
-    model.on(`change:${key}`, later);
-  }
+  redrawOn(model, ["k", "classes", "photo", "caption", "error"], draw);
   draw();
   return () => { if (url) { URL.revokeObjectURL(url); } };
 }

@@ -19,10 +19,7 @@ function render({model, el}) {
                       {value: model.get("mode"), onChange: (v) => commit({mode: v})});
   parts.controls.append(source, digit, kernel, stride, mode);
 
-  function commit(values) {
-    for (const [key, value] of Object.entries(values)) { model.set(key, value); }
-    model.save_changes();
-  }
+  const commit = committer(model);
 
   function input() {
     if (model.get("source") === "grid") {
@@ -117,17 +114,9 @@ function render({model, el}) {
     redrawn(parts);
   }
 
-  let pending = false;
-  function later() {
-    if (!pending) {
-      pending = true;
-      queueMicrotask(() => { pending = false; draw(); });
-    }
-  }
   // Another digit is drawn when its pixels arrive from the kernel, not when it is asked for.
-  for (const key of ["kernel", "stride", "mode", "source", "cell", "image", "shape", "grid"]) {
-    model.on(`change:${key}`, later);
-  }
+  const later = redrawOn(model, ["kernel", "stride", "mode", "source", "cell", "image", "shape",
+                                 "grid"], draw);
   model.on("change:digit", () => digit.set(model.get("digit"), model.get("count") - 1));
   draw();
 }

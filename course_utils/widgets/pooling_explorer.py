@@ -142,10 +142,3 @@ class PoolingExplorer(Explorer):
         oh, ow = self.pooled().shape
         cell = (min(self.cell[0], oh - 1), min(self.cell[1], ow - 1))
         return pooling_figure(self.picture(), self.kernel, self.stride, self.mode, cell)
-
-    @traitlets.validate("digit")
-    def _valid_digit(self, proposal):
-        if not 0 <= proposal["value"] < len(self.images):
-            raise traitlets.TraitError(
-                f"expected a digit in [0, {len(self.images) - 1}], got {proposal['value']}")
-        return proposal["value"]
