@@ -137,7 +137,8 @@ def test_filter_editor(lab):
     editor = Probe(lab.page, EDITOR)
     root = editor.root
     box = control(root, "weight, row 2, column 2")
-    editor.change(lambda: box.fill("2"), "typing a weight")
+    editor.change(lambda: (box.press("Control+a"), box.press_sequentially("2")),
+                  "typing a weight, key by key")
     root.locator("[data-source='kernel']").wait_for()  # torch's response replaced the page's
     weights = kernel(lab, "editor.weights")
     assert weights == [0, -1, 0, -1, 2, -1, 0, -1, 0]
