@@ -1,16 +1,18 @@
-"""Redraw latency of the activation-map explorer (notebook 07): median over 30 digit changes.
+"""The activation-map explorer's kernel side: another test digit (notebook 07).
 
-    python benchmarks/bench_activation_explorer.py
+    .venv/bin/python benchmarks/bench_activation_explorer.py
 
-Uses the trained model saved in the data folder when there is one (else random weights: the
-drawing costs the same) and the first 1,000 test digits, as the notebook does.
+Another digit needs the kernel: the network runs, and the maps of conv1 and conv2 and the ten
+probabilities go to the page (the layer and the map are chosen in the page alone:
+benchmarks/bench_explorers_browser.py). Uses the trained model saved in the data folder when
+there is one (else random weights: the work is the same) and the first 1,000 test digits, as
+the notebook does.
 """
 
 from __future__ import annotations
 
-import statistics
-
 import torch
+from timing import report, time_changes
 
 from course_utils.models import LectureNet
 from course_utils.training import CheckpointError, default_checkpoint, load_checkpoint, mnist_data
@@ -27,12 +29,8 @@ def main() -> int:
         source = "random weights"
     data = mnist_data(n_train=1, n_test=1000)
     explorer = ActivationExplorer(model, data.test_x, data.test_y)
-    explorer.redraw_seconds.clear()
-    for index in range(1, 31):
-        explorer.controls["index"].value = index * 31
-    times = sorted(explorer.redraw_seconds)
-    print(f"{source}, {len(times)} redraws")
-    print(f"median {1000 * statistics.median(times):.0f} ms, max {1000 * times[-1]:.0f} ms")
+    changes = [lambda i=index: setattr(explorer, "index", i * 31) for index in range(1, 33)]
+    print(report(f"activation explorer ({source}), another digit", *time_changes(changes)))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Drawing tensors: signed images, grids of filters, grids of activation maps.
+"""Drawing tensors: signed pictures, grids of filters, grids of activation maps.
 
 Every function returns a :class:`CourseFigure` (a matplotlib ``Figure`` made without pyplot):
 a notebook shows it once, as the cell's value, and loops of redraws leave no open figures behind.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -54,27 +53,6 @@ def show_signed(ax, x: torch.Tensor, vmax: float | None = None, title: str | Non
     if title:
         ax.set_title(title, fontsize=9)
     return image
-
-
-def signed_image(x, title: str | None = None, path=None, colorbar: bool = True, size=3.0) -> Figure:
-    """A 2d tensor ``H×W`` (or ``1×H×W``) as a signed image, saved to ``path`` if given.
-
-    Zero is at the centre of a diverging colormap, as the lecture's save_2d_tensor_as_image.
-    """
-    x = as_tensor(x)
-    if x.dim() == 3 and x.shape[0] == 1:
-        x = x[0]
-    if x.dim() != 2:
-        raise ValueError(f"expected a 2d tensor H×W (or 1×H×W), got shape {tuple(x.shape)}")
-    fig = CourseFigure(figsize=(size * 1.25 if colorbar else size, size))
-    ax = fig.add_subplot()
-    image = show_signed(ax, x, title=title)
-    if colorbar:
-        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(Path(path), dpi=100)
-    return fig
 
 
 def _grid(n: int, ncols: int | None) -> tuple[int, int]:
@@ -133,7 +111,7 @@ def activation_grid(maps, ncols: int | None = None, titles=None, size: float = 1
 
 
 def figure_to_png(fig: Figure, dpi: int = 80) -> bytes:
-    """PNG bytes of a figure (for an ``ipywidgets.Image``, or to save)."""
+    """PNG bytes of a figure (a notebook's picture of a :class:`CourseFigure`, or to save)."""
     if not isinstance(fig, Figure):
         raise TypeError(f"expected a matplotlib Figure, got {type(fig).__name__}")
     buffer = io.BytesIO()

@@ -58,3 +58,18 @@ def pytest_collection_modifyitems(session, config, items):
     missing = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb") if p.resolve() not in ran)
     if missing:
         raise pytest.UsageError(f"nbval did not collect these notebooks: {', '.join(missing)}")
+
+
+def send_from_browser(widget, **state) -> None:
+    """Give a widget new values as its front end does: an "update" message through the comm
+    handler, binary values (bytes) as buffers. Same path under ipywidgets 7 and 8."""
+    buffers = {k: memoryview(v) for k, v in state.items() if isinstance(v, (bytes, bytearray))}
+    plain = {k: v for k, v in state.items() if k not in buffers}
+    data = {"method": "update", "state": plain, "buffer_paths": [[k] for k in buffers]}
+    widget._handle_msg({"content": {"data": data}, "buffers": list(buffers.values())})
+
+
+@pytest.fixture
+def from_browser():
+    """:func:`send_from_browser`, for tests of widgets (tests/test_widgets*.py, widgets_compat)."""
+    return send_from_browser

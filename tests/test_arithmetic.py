@@ -1,4 +1,5 @@
-"""course_utils.arithmetic against PyTorch itself: conv and pool sizes, receptive fields."""
+"""course_utils.arithmetic against PyTorch itself: conv, transposed-conv and pool sizes, the
+cells each output reads, receptive fields."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from hypothesis import strategies as st
 from torch import nn
 
 from course_utils.arithmetic import (
-    Layer,
+    Axis,
     conv_output_shape,
     conv_output_size,
+    conv_transpose_output_size,
     effective_kernel_size,
     pool_output_size,
     receptive_field,
     receptive_fields,
-    window_positions,
 )
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -142,17 +143,9 @@ def test_receptive_fields_match_a_gradient_probe_over_random_stacks():
 
 def test_receptive_fields_plain_and_dilated_stacks():
     assert receptive_fields([(3,)] * 4) == [3, 5, 7, 9]
-    assert receptive_fields([Layer(3, dilation=d) for d in (1, 2, 4, 8)]) == [3, 7, 15, 31]
+    assert receptive_fields([Axis(3, dilation=d) for d in (1, 2, 4, 8)]) == [3, 7, 15, 31]
     assert receptive_field([]) == 1
     assert receptive_field([(2, 2)] * 3) == 8
-
-
-def test_window_positions_follow_stride_padding_and_dilation():
-    assert window_positions(0, 5, 3, stride=2, padding=1) == [-1, 0, 1]
-    assert window_positions(2, 5, 3, stride=2, padding=1) == [3, 4, 5]
-    assert window_positions(1, 20, 3, dilation=4) == [1, 5, 9]
-    with pytest.raises(ValueError, match="below the output size 3"):
-        window_positions(3, 5, 3, stride=2, padding=1)
 
 
 def test_numpy_integers_are_integers():
@@ -199,8 +192,12 @@ def test_bad_shapes_and_stacks_raise_value_error():
         conv_output_shape((5, 5), 3, padding=(1, 2, 3))
     with pytest.raises(ValueError, match="stride must be an int or 2 ints, got 1.5"):
         conv_output_shape((5, 5), 3, stride=1.5)
-    with pytest.raises(ValueError, match="each layer must be a Layer or a tuple"):
+    with pytest.raises(ValueError, match="each layer must be an Axis or a tuple"):
         receptive_fields([3])
+    with pytest.raises(ValueError, match="not transposed convolutions"):
+        receptive_fields([Axis(3, transposed=True)])
+    with pytest.raises(ValueError, match="transposed must be True or False, got 1"):
+        Axis(3, transposed=1)
     with pytest.raises(ValueError, match="stride must be an integer >= 1, got 0"):
         receptive_fields([(3, 0)])
 
@@ -218,11 +215,27 @@ def test_conv_output_size_is_the_number_of_window_positions(
 ):
     span = effective_kernel_size(kernel, dilation)
     if span > size + 2 * padding:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=f"the kernel covers {span} cells"):
             conv_output_size(size, kernel, stride, padding, dilation)
         return
     out = conv_output_size(size, kernel, stride, padding, dilation)
     starts = range(-padding, size + padding - span + 1, stride)  # every window that fits
     assert out == len(starts)
-    last = window_positions(out - 1, size, kernel, stride, padding, dilation)
+    last = Axis(kernel, stride, padding, dilation).window(out - 1, size)
     assert last[-1] <= size + padding - 1
+
+
+def test_transposed_sizes_match_conv_transpose1d_over_a_seeded_sweep():
+    rng = random.Random(4)
+    checked = refused = 0
+    for _ in range(1500):
+        n, k, s = rng.randint(1, 12), rng.randint(1, 6), rng.randint(1, 4)
+        p, d = rng.randint(0, 5), rng.randint(1, 3)
+        layer = nn.ConvTranspose1d(1, 1, k, s, p, dilation=d, bias=False)
+        expected = _torch_len(layer, torch.zeros(1, 1, n))
+        got = _ours(conv_transpose_output_size, n, k, s, p, d)
+        assert got == expected, (n, k, s, p, d)
+        assert _ours(Axis(k, s, p, d, transposed=True).output_size, n) == expected
+        checked += expected is not None
+        refused += expected is None
+    assert checked > 1000 and refused > 50

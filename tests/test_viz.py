@@ -1,9 +1,8 @@
-"""course_utils.viz: signed images, filter and activation grids, PNG export."""
+"""course_utils.viz: signed pictures, filter and activation grids, PNG export."""
 
 import numpy as np
 import pytest
 import torch
-from matplotlib.figure import Figure
 
 from course_utils import viz
 
@@ -14,37 +13,26 @@ def _images(fig):
     return [image for ax in fig.axes for image in ax.get_images()]
 
 
-def test_signed_image_centres_zero_on_the_diverging_map(tmp_path):
-    x = torch.tensor([[-1.0, 0.0], [0.5, 3.0]])
-    path = tmp_path / "x.png"
-    fig = viz.signed_image(x, title="x", path=path)
-    assert isinstance(fig, Figure)
-    (image,) = _images(fig)
-    assert image.get_clim() == (-3.0, 3.0)
-    assert image.get_cmap().name == viz.SIGNED_CMAP
-    assert path.read_bytes().startswith(PNG_MAGIC)
+def test_show_signed_centres_zero_on_the_diverging_map():
+    x = torch.tensor([[-2.0, 0.0], [1.0, 0.5]])
+    fig = viz.CourseFigure()
+    image = viz.show_signed(fig.add_subplot(), x, title="x")
+    assert image.get_clim() == (-2.0, 2.0) and image.get_cmap().name == viz.SIGNED_CMAP
+    assert fig.axes[0].get_title() == "x"
 
 
-def test_signed_image_accepts_numpy_and_a_single_channel():
-    fig = viz.signed_image(np.ones((1, 4, 5)), colorbar=False)
-    (image,) = _images(fig)
-    assert image.get_array().shape == (4, 5)
+def test_an_all_zero_tensor_still_gets_a_colour_scale():
+    assert viz.signed_limit(torch.zeros(3, 3)) == 1.0
+    assert viz.signed_limit(torch.tensor([-0.5, 0.25])) == 0.5
 
 
-def test_an_all_zero_image_still_draws():
-    (image,) = _images(viz.signed_image(torch.zeros(3, 3)))
-    assert image.get_clim() == (-1.0, 1.0)
-
-
-@pytest.mark.parametrize("shape", [(5,), (2, 3, 4), (1, 1, 2, 2)])
-def test_signed_image_rejects_other_shapes(shape):
-    with pytest.raises(ValueError, match=r"expected a 2d tensor H×W .* got shape"):
-        viz.signed_image(torch.zeros(shape))
-
-
-def test_non_tensors_are_a_type_error():
+def test_as_tensor_takes_arrays_and_refuses_the_rest():
+    x = viz.as_tensor(np.ones((2, 3), dtype=np.float64))
+    assert x.dtype == torch.float32 and x.shape == (2, 3)
     with pytest.raises(TypeError, match="must be a torch.Tensor or numpy array, got list"):
-        viz.signed_image([[1, 2], [3, 4]])
+        viz.as_tensor([[1, 2], [3, 4]])
+    with pytest.raises(TypeError, match="x must be real, got dtype torch.complex64"):
+        viz.as_tensor(torch.zeros(2, dtype=torch.complex64))
 
 
 def test_filter_grid_one_channel_is_signed_with_a_shared_scale():
@@ -83,7 +71,7 @@ def test_activation_grid_rejects_other_shapes(shape):
 
 
 def test_figures_render_to_png_for_widgets_and_notebooks():
-    fig = viz.signed_image(torch.eye(4))
+    fig = viz.filter_grid(torch.eye(4).view(1, 1, 4, 4))
     assert viz.figure_to_png(fig).startswith(PNG_MAGIC)
     assert fig._repr_png_().startswith(PNG_MAGIC)
     with pytest.raises(TypeError, match="expected a matplotlib Figure"):

@@ -1,58 +1,58 @@
-"""course_utils.widgets.Explorer: controls redraw a PNG; impossible settings show a message."""
+"""course_utils.widgets: the explorers' shared Python side (ES modules, binary traits, repr)."""
 
-import ipywidgets as widgets
+import re
+
+import numpy as np
 import pytest
 import torch
+import traitlets
 
-from course_utils import viz
-from course_utils.widgets import Explorer
-
-
-def _draw(size, sign):
-    if size > 8:
-        raise ValueError(f"size must be at most 8, got {size}")
-    return viz.signed_image(sign * torch.arange(size * size, dtype=torch.float).view(size, size))
+from course_utils.widgets import HERE, Explorer, binary, es_module, float32_bytes
 
 
-@pytest.fixture
-def explorer():
-    return Explorer(
-        {"size": widgets.IntSlider(value=3, min=1, max=10), "sign": widgets.Dropdown(
-            options=[1, -1], value=1)},
-        _draw,
-        title="demo",
-    )
+class Demo(Explorer):
+    _esm = es_module("conv_explorer.js")
+    REPR = ("size", "pair")
+    size = traitlets.Int(3).tag(sync=True)
+    pair = traitlets.List([1, 2]).tag(sync=True)
+    data = binary()
 
 
-def test_it_draws_on_creation(explorer):
-    assert bytes(explorer.image.value).startswith(b"\x89PNG")
-    assert explorer.message.value == ""
-    assert len(explorer.redraw_seconds) == 1
+def test_each_module_ships_the_shared_modules_first_then_its_own():
+    source = es_module("pooling_explorer.js")
+    parts = [(HERE / name).read_text() for name in
+             ("geometry.js", "drawing.js", "pooling_explorer.js")]
+    assert source == "\n".join(parts)
+    assert source.count("export default") == 1
+    assert not re.search(r"^\s*import\b|\bimport\(", source, re.M), "it must import nothing"
+    addresses = set(re.findall(r"https?://[^\s\"'`]+", source))
+    assert addresses <= {"http://www.w3.org/2000/svg"}, addresses  # SVG's name, no CDN
 
 
-def test_changing_a_control_redraws(explorer):
-    before = bytes(explorer.image.value)
-    explorer.controls["size"].value = 5
-    assert bytes(explorer.image.value) != before
-    assert len(explorer.redraw_seconds) == 2
+def test_every_explorer_module_and_the_style_sheet_are_in_the_package():
+    names = {p.name for p in HERE.glob("*.js")}
+    assert {"geometry.js", "drawing.js", "conv_explorer.js", "filter_editor.js",
+            "pooling_explorer.js", "activation_explorer.js", "photo_classifier.js"} <= names
+    assert ".course-explorer" in Explorer._css
 
 
-def test_an_impossible_setting_shows_the_message_not_a_traceback(explorer):
-    explorer.controls["size"].value = 9
-    assert "size must be at most 8, got 9" in explorer.message.value
-    assert explorer.image.layout.display == "none"
-    explorer.controls["size"].value = 4
-    assert explorer.message.value == "" and explorer.image.layout.display != "none"
+def test_binary_values_from_the_browser_arrive_as_bytes(from_browser):
+    demo = Demo()
+    from_browser(demo, data=b"\x00\x01\x02")
+    assert demo.data == b"\x00\x01\x02" and isinstance(demo.data, bytes)
+    state = demo.get_state()
+    assert bytes(state["data"]) == b"\x00\x01\x02"
 
 
-def test_other_errors_are_not_hidden():
-    def broken(size):
-        raise RuntimeError("a bug, not a setting")
+def test_float32_bytes_round_trip_row_by_row():
+    x = torch.arange(6, dtype=torch.float64).view(2, 3) / 4
+    raw = float32_bytes(x)
+    assert len(raw) == 6 * 4
+    assert np.frombuffer(raw, dtype="<f4").tolist() == x.flatten().tolist()
+    assert float32_bytes(x.numpy().T) == float32_bytes(x.T.contiguous())
 
-    with pytest.raises(RuntimeError, match="a bug"):
-        Explorer({"size": widgets.IntSlider(value=1)}, broken)
 
-
-def test_repr_is_stable_for_notebook_outputs(explorer):
-    assert repr(explorer) == "Explorer(size=3, sign=1)"
-    assert "course-explorer" in explorer._dom_classes
+def test_repr_names_the_settings_for_the_notebooks_text_output():
+    assert repr(Demo()) == "Demo(size=3, pair=(1, 2))"
+    with pytest.raises(NotImplementedError, match="Demo draws no figure"):
+        Demo().figure()

@@ -1,9 +1,11 @@
-"""Kernel-side tests of the filter editor: each change redraws, a preset redraws once."""
+"""The filter editor's Python side: the digit and torch's response it sends, presets, picture."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 from course_utils.convolution import FILTERS_3X3
@@ -17,93 +19,86 @@ def editor():
     return FilterEditor(images, index=1, preset="Laplacian")
 
 
-def test_builds_with_the_preset(editor):
-    assert editor.image.value[:4] == b"\x89PNG"
-    assert [c.value for c in editor.cells] == FILTERS_3X3["Laplacian"].flatten().tolist()
-    assert editor.values()["index"] == 1
+def _floats(raw: bytes, shape) -> torch.Tensor:
+    return torch.from_numpy(np.frombuffer(raw, dtype="<f4").copy()).view(*shape)
+
+
+def _response_by_loop(image: torch.Tensor, weights) -> torch.Tensor:
+    """A 3×3 cross-correlation without padding, one output at a time."""
+    k = torch.tensor(weights, dtype=torch.float64).view(3, 3)
+    h, w = image.shape
+    out = torch.empty(h - 2, w - 2, dtype=torch.float64)
+    for i in range(h - 2):
+        for j in range(w - 2):
+            out[i, j] = (image[i:i + 3, j:j + 3].double() * k).sum()
+    return out
+
+
+def test_builds_with_the_preset_and_sends_digit_and_response(editor):
+    assert editor.weights == FILTERS_3X3["Laplacian"].flatten().tolist()
+    assert editor.shape == [28, 28] and editor.count == 4
+    assert torch.equal(_floats(editor.image, (28, 28)), editor.images[1])
+    expected = _response_by_loop(editor.images[1], editor.weights)
+    assert torch.allclose(_floats(editor.response, (26, 26)).double(), expected, atol=1e-5)
+    assert editor.response_weights == editor.weights
     assert float(editor.images.max()) <= 1.0  # uint8 scaled to [0, 1]
-    assert len(editor.redraw_seconds) == 1
+    assert set(editor.presets) == set(FILTERS_3X3)
 
 
-def test_digit_change_redraws(editor):
-    before = editor.image.value
-    editor.controls["index"].value = 2
-    assert editor.image.value != before
-    assert len(editor.redraw_seconds) == 2
+def test_another_digit_sends_its_pixels_and_response(editor, from_browser):
+    from_browser(editor, index=3)
+    assert torch.equal(_floats(editor.image, (28, 28)), editor.images[3])
+    expected = F.conv2d(editor.images[3][None, None],
+                        torch.tensor(editor.weights).view(1, 1, 3, 3))[0, 0]
+    assert torch.allclose(_floats(editor.response, (26, 26)), expected, atol=1e-5)
 
 
-def test_cell_change_redraws_once_and_marks_custom(editor):
-    before = editor.image.value
-    editor.cells[4].value = 1.0
-    assert editor.image.value != before
-    assert len(editor.redraw_seconds) == 2
-    assert editor.preset.value == CUSTOM
-
-
-def test_preset_sets_nine_cells_with_one_redraw(editor):
-    before = editor.image.value
-    editor.preset.value = "Sobel x"
-    assert len(editor.redraw_seconds) == 2  # one redraw, not nine
-    assert [c.value for c in editor.cells] == FILTERS_3X3["Sobel x"].flatten().tolist()
-    assert editor.image.value != before
-    editor.preset.value = "Gaussian blur"
-    assert len(editor.redraw_seconds) == 3
-    assert editor.cells[4].value == pytest.approx(0.25)
-
-
-def test_custom_choice_keeps_the_cells(editor):
-    editor.cells[0].value = 7.0
-    count = len(editor.redraw_seconds)
-    editor.preset.value = "box"
-    editor.preset.value = CUSTOM
-    assert len(editor.redraw_seconds) == count + 1
-    assert all(c.value == 1.0 for c in editor.cells)
+def test_typed_weights_get_torchs_response(editor, from_browser):
+    weights = [0.5, 2, -1, 0, 3, 0, 1, 1, -2.5]
+    from_browser(editor, weights=weights, preset=CUSTOM)
+    assert editor.response_weights == weights
+    expected = _response_by_loop(editor.images[1], weights)
+    assert torch.allclose(_floats(editor.response, (26, 26)).double(), expected, atol=1e-5)
+    assert torch.allclose(editor.response_map().double(), expected, atol=1e-5)
 
 
 def test_set_filter_recognises_a_preset(editor):
     editor.set_filter(FILTERS_3X3["identity"])
-    assert editor.preset.value == "identity"
+    assert editor.preset == "identity"
+    assert torch.equal(editor.response_map(), editor.images[1][1:-1, 1:-1])
     editor.set_filter([0.1, 2, 3, 4, 5, 6, 7, 8, 9])
-    assert editor.preset.value == CUSTOM
-    assert editor.cells[0].value == 0.1
-    assert len(editor.redraw_seconds) == 3
-    with pytest.raises(ValueError, match="9 filter values"):
+    assert editor.preset == CUSTOM and editor.weights[0] == 0.1
+    with pytest.raises(ValueError, match="expected 9 filter values \\(3×3, row by row\\), got 3"):
         editor.set_filter([1, 2, 3])
-
-
-def test_identity_response_is_the_cropped_digit(editor):
-    editor.preset.value = "identity"
-    picture = editor.figure.pictures[2].get_array()
-    assert torch.allclose(torch.as_tensor(picture), editor.images[1][1:-1, 1:-1])
-
-
-def test_impossible_filter_shows_a_message(editor):
-    editor.cells[0].value = float("inf")
-    assert "finite" in editor.message.value
-    assert editor.image.layout.display == "none"
-    editor.cells[0].value = 0.0
-    assert editor.message.value == "" and editor.image.layout.display is None
+    with pytest.raises(ValueError, match="expected finite filter values"):
+        editor.set_filter([float("inf")] + [0] * 8)
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="N×H×W"):
+    with pytest.raises(ValueError, match="expected images N×H×W as a tensor, got \\(28, 28\\)"):
         FilterEditor(torch.zeros(28, 28))
-    with pytest.raises(ValueError, match="at least 3×3"):
+    with pytest.raises(ValueError, match="expected images of at least 3×3, got \\(2, 28\\)"):
         FilterEditor(torch.zeros(2, 2, 28))
-    with pytest.raises(ValueError, match="unknown preset"):
+    with pytest.raises(ValueError, match="unknown preset 'emboss'"):
         FilterEditor(torch.zeros(2, 28, 28), preset="emboss")
+    with pytest.raises(ValueError, match="expected a digit index in \\[0, 1\\], got 5"):
+        FilterEditor(torch.zeros(2, 28, 28), index=5)
 
 
 def test_default_images_are_mnist():
     editor = FilterEditor()
     assert editor.images.shape == (1000, 28, 28)
-    assert editor.controls["index"].value == 12
+    assert editor.index == 12
 
 
-def test_static_figure():
+def test_still_pictures(editor):
     fig = draw_filter_response(torch.rand(28, 28), FILTERS_3X3["Sobel y"].flatten())
     assert isinstance(fig, Figure) and len(fig.axes) == 3
     assert [t.get_text() for t in fig.axes[1].texts][:3] == ["-1", "-2", "-1"]
+    editor.set_filter(FILTERS_3X3["box"])
+    shown = torch.as_tensor(editor.figure().axes[2].images[0].get_array())
+    assert torch.allclose(shown.double(), _response_by_loop(editor.images[1], [1.0] * 9),
+                          atol=1e-5)
     with pytest.raises(ValueError, match="9 filter values"):
         draw_filter_response(torch.rand(28, 28), [1.0] * 8)
     with pytest.raises(ValueError, match="at least 3×3"):

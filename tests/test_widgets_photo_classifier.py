@@ -1,11 +1,9 @@
-"""The photo classifier widget: both FileUpload formats, redraws, refusals."""
+"""The photo classifier's Python side: a file from the browser, its top classes, refusals."""
 
 from __future__ import annotations
 
-import datetime
 import io
 
-import ipywidgets
 import numpy as np
 import pytest
 import torch
@@ -13,7 +11,7 @@ from PIL import Image
 from torch import nn
 
 from course_utils.pretrained import Classifier
-from course_utils.widgets.photo_classifier import PhotoClassifier, uploaded_file
+from course_utils.widgets.photo_classifier import TOP, PhotoClassifier
 
 
 class MeanColour(nn.Module):
@@ -38,66 +36,43 @@ def _png(colour) -> bytes:
     return buffer.getvalue()
 
 
-def _v8(content: bytes, name: str = "mine.png") -> tuple:
-    return ({
-        "name": name,
-        "type": "image/png",
-        "size": len(content),
-        "content": memoryview(content),
-        "last_modified": datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc),
-    },)
-
-
-def _upload(widget: PhotoClassifier, content: bytes, name: str = "mine.png") -> None:
-    """What the browser does on an upload, in the installed ipywidgets' own format."""
-    if ipywidgets.__version__.startswith("7."):  # value is a read-only dict, derived from data
-        meta = {"name": name, "type": "image/png", "size": len(content), "lastModified": 0}
-        widget.upload.set_trait("value", {name: {"metadata": meta, "content": content}})
-    else:
-        widget.upload.value = _v8(content, name)
-
-
-def test_uploaded_file_reads_ipywidgets_7_and_8_values():
-    content = _png((255, 0, 0))
-    v7 = {"mine.png": {"metadata": {"name": "mine.png", "type": "image/png"}, "content": content}}
-    assert uploaded_file(v7) == ("mine.png", content)
-    assert uploaded_file(_v8(content)) == ("mine.png", content)
-    assert uploaded_file(list(_v8(content))) == ("mine.png", content)
-    for empty in ((), {}, None):
-        assert uploaded_file(empty) is None
-
-
-def test_uploaded_file_rejects_other_values():
-    with pytest.raises(TypeError, match="FileUpload value"):
-        uploaded_file("photo.png")
-    with pytest.raises(TypeError, match="ipywidgets 7"):
-        uploaded_file({"mine.png": b"bytes"})
-    with pytest.raises(TypeError, match="tuple"):
-        uploaded_file(({"name": "x"},))
-
-
-def test_upload_and_k_redraw_the_image():
+def test_the_default_photo_is_classified_at_once():
     widget = PhotoClassifier(_classifier(), Image.new("RGB", (30, 20), (0, 0, 255)), "blue", k=2)
-    first = widget.image.value
-    assert first and widget.message.value == ""
-    _upload(widget, _png((255, 0, 0)))
-    second = widget.image.value
-    assert second != first
-    assert widget._cache[3].argmax() == 0  # red wins
-    widget.k.value = 3
-    assert widget.image.value not in (first, second)
-    assert len(widget.redraw_seconds) == 3
+    assert widget.caption == "blue" and widget.network == "MeanColour"
+    assert len(widget.classes) == TOP
+    scores = torch.tensor([0.0, 0, 10] + [0] * 997)  # mean blue is 1: class 2 scores 10
+    assert widget.classes[0] == [widget.classifier.categories[2],
+                                 pytest.approx(float(scores.softmax(0)[2]))]
+    assert Image.open(io.BytesIO(widget.photo)).format == "JPEG"
+    assert repr(widget) == "PhotoClassifier(caption='blue', k=2)"
 
 
-def test_an_unreadable_upload_shows_a_message_not_a_traceback():
+def test_a_file_from_the_browser_is_classified_and_then_let_go(from_browser):
+    widget = PhotoClassifier(_classifier(), Image.new("RGB", (30, 20), (0, 0, 255)), "blue")
+    from_browser(widget, upload_name="red.png", upload=_png((255, 0, 0)))
+    assert widget.caption == "red.png" and widget.error == ""
+    assert widget.classes[0][0] == widget.classifier.categories[0]  # red wins
+    assert widget.upload == b""
+    assert Image.open(io.BytesIO(widget.photo)).getpixel((5, 5))[0] > 200
+    fig = widget.figure()
+    assert fig.axes[0].get_title() == "red.png"
+    assert len(fig.axes[1].patches) == widget.k
+
+
+def test_an_unreadable_file_says_why_and_keeps_the_last_photo(from_browser):
     widget = PhotoClassifier(_classifier(), Image.new("RGB", (30, 20)), "black")
-    _upload(widget, b"this is not a picture", "notes.txt")
-    assert "as an image" in widget.message.value
-    assert widget.image.layout.display == "none"
+    before = widget.classes
+    from_browser(widget, upload_name="notes.txt", upload=b"this is not a picture")
+    assert widget.error.startswith("notes.txt: could not read this file as an image")
+    assert widget.classes == before and widget.caption == "black"
 
 
 def test_without_default_it_asks_for_a_photo():
     widget = PhotoClassifier(_classifier())
-    assert "Upload a photo" in widget.message.value
-    with pytest.raises(TypeError, match="Classifier"):
+    assert widget.error == "Upload a photo (JPEG or PNG) to classify it."
+    with pytest.raises(ValueError, match="Upload a photo"):
+        widget.figure()
+    with pytest.raises(TypeError, match="expected a course_utils.pretrained.Classifier"):
         PhotoClassifier(MeanColour())
+    with pytest.raises(ValueError, match="k must be in \\[1, 10\\], got 0"):
+        PhotoClassifier(_classifier(), k=0)

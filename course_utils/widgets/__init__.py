@@ -1,81 +1,83 @@
-"""Interactive explorers: controls on top, a picture redrawn on every change.
+"""Interactive explorers: a thin Python class plus an ES module that draws in the browser.
 
-Every explorer is an :class:`Explorer`: an ``ipywidgets.VBox`` holding its controls, an
-``ipywidgets.Image`` with the figure as PNG bytes, and a message line. Drawing into an Image
-(not an ``Output``) keeps nbval's comparison stable, and the same code runs with ipywidgets 7
-(Colab) and 8 (JupyterLab). A drawing function that raises ``ValueError`` (an impossible
-setting) shows its message in place of the picture, never a traceback.
+Every explorer is an :class:`Explorer`, an ``anywidget.AnyWidget``: its state lives in synced
+traits, what only torch can compute (a digit's response, activations, class scores) is
+computed here and sent as data, and the module beside it (``<name>.js``, shipped in this
+package, after ``geometry.js`` and ``drawing.js``) draws and answers the controls in the
+browser at once, without a round trip to the kernel. What the browser computes to redraw is
+compared with :mod:`course_utils.arithmetic` and PyTorch by the browser tests.
+
+The same classes run with ipywidgets 7 (Colab) and 8 (JupyterLab 4, Notebook 7). A committed
+notebook keeps no widget state, so each explorer also draws its current state with matplotlib:
+``explorer.figure()``, the still picture a notebook shows beside it.
 """
 
 from __future__ import annotations
 
-import html
-import time
-from collections.abc import Callable, Mapping
+from pathlib import Path
 
-import ipywidgets as widgets
+import anywidget
+import numpy as np
+import torch
+import traitlets
 from matplotlib.figure import Figure
 
-from course_utils.viz import figure_to_png
+HERE = Path(__file__).resolve().parent
 
 
-class Explorer(widgets.VBox):
-    """Controls plus a figure that ``draw(**values)`` redraws whenever a control changes.
+def es_module(name: str) -> str:
+    """The ES module of one explorer as the browser gets it: the shared modules, then its own."""
+    return "\n".join((HERE / f).read_text(encoding="utf-8")
+                     for f in ("geometry.js", "drawing.js", name))
 
-    ``controls`` maps each keyword of ``draw`` to a widget with a ``value``. ``draw`` returns
-    a matplotlib ``Figure``. ``redraw_seconds`` keeps the duration of every redraw.
-    """
 
-    def __init__(
-        self,
-        controls: Mapping[str, widgets.Widget],
-        draw: Callable[..., Figure],
-        title: str = "",
-        dpi: int = 80,
-        extra: list[widgets.Widget] | None = None,
-    ):
-        self.controls = dict(controls)
-        self.draw = draw
-        self.dpi = dpi
-        self.redraw_seconds: list[float] = []
-        self.image = widgets.Image(format="png")
-        self.message = widgets.HTML(value="")
-        header = [widgets.HTML(value=f"<b>{html.escape(title)}</b>")] if title else []
-        box = widgets.Box(
-            list(self.controls.values()),
-            layout=widgets.Layout(display="flex", flex_flow="row wrap"),
-        )
-        super().__init__(header + [box] + list(extra or []) + [self.message, self.image])
-        # CSS hooks for the browser tests (tests/browser): find explorers and their pictures.
-        self.add_class("course-explorer")
-        self.image.add_class("course-explorer-image")
-        self.message.add_class("course-explorer-message")
-        for control in self.controls.values():
-            control.observe(self._on_change, names="value")
-        self.redraw()
+def _bytes_from_json(value, _widget) -> bytes:
+    """A binary trait from the front end (a memoryview in ipywidgets 8, bytes in 7) as bytes."""
+    return bytes(value) if value is not None else b""
 
-    def values(self) -> dict:
-        return {name: control.value for name, control in self.controls.items()}
 
-    def _on_change(self, _change) -> None:
-        self.redraw()
+def binary(**tags) -> traitlets.Bytes:
+    """A synced bytes trait (float32 arrays, photos) sent as a binary buffer, not JSON."""
+    return traitlets.Bytes(b"").tag(sync=True, from_json=_bytes_from_json, **tags)
 
-    def redraw(self) -> None:
-        """Draw with the current values into the image (or show why it cannot be drawn)."""
-        start = time.perf_counter()
-        try:
-            fig = self.draw(**self.values())
-        except ValueError as err:
-            self.message.value = (
-                f"<span style='color:#b00020'>⚠ {html.escape(str(err))}</span>"
-            )
-            self.image.layout.display = "none"
-        else:
-            self.image.value = figure_to_png(fig, dpi=self.dpi)
-            self.image.layout.display = None
-            self.message.value = ""
-        self.redraw_seconds.append(time.perf_counter() - start)
+
+def float32_bytes(x) -> bytes:
+    """The values of a tensor or array as little-endian float32 bytes, row by row."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    return np.ascontiguousarray(x, dtype="<f4").tobytes()
+
+
+class Explorer(anywidget.AnyWidget):
+    """Base of the explorers: shared style, a stable ``repr`` (a notebook's text output), and
+    :meth:`figure` (the still picture of the current state)."""
+
+    _css = (HERE / "explorer.css").read_text(encoding="utf-8")
+    REPR: tuple[str, ...] = ()  # traits shown by repr, in order
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.values().items())
+        settings = ", ".join(f"{name}={self._repr_value(name)!r}" for name in self.REPR)
         return f"{type(self).__name__}({settings})"
+
+    def _repr_value(self, name: str):
+        value = getattr(self, name)
+        return tuple(value) if isinstance(value, list) else value
+
+    def figure(self) -> Figure:
+        """The current state as a matplotlib figure (the still picture beside the explorer)."""
+        raise NotImplementedError(f"{type(self).__name__} draws no figure")
+
+    @traitlets.validate("index", "digit")
+    def _one_of_the_images(self, proposal):
+        """A trait named ``index`` or ``digit`` picks one of the explorer's ``images``."""
+        value, count = proposal["value"], len(self.images)
+        if not 0 <= value < count:
+            raise traitlets.TraitError(
+                f"{proposal['trait'].name} must be in [0, {count - 1}], got {value}")
+        return value
+
+
+# ``from course_utils.widgets import conv_explorer`` gives the function that builds the
+# explorer (as the lecture's example reads); the module stays importable by its full name,
+# ``course_utils.widgets.conv_explorer``. Imported last: the module needs Explorer above.
+from course_utils.widgets.conv_explorer import conv_explorer as conv_explorer  # noqa: E402

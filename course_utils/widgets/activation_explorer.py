@@ -1,21 +1,21 @@
-"""Inside a trained MNIST network: pick a test digit, see its conv1 and conv2 maps (notebook 07).
+"""Inside a trained MNIST network: a test digit, its activation maps, its class probabilities.
 
-The figure shows the digit, the 32 maps the first convolution computes from it, the 64 maps of
-the second, each set tiled into one mosaic (one panel per layer keeps redraws fast), and the
-ten predicted probabilities with the true class marked.
+Pick a test digit (the kernel runs the network and sends the maps of ``conv1`` and ``conv2``
+and the ten probabilities), then a layer and a map (the browser, ``activation_explorer.js``,
+shows that map enlarged beside the learned filter that made it). Notebook 07.
 """
 
 from __future__ import annotations
 
 import math
 
-import ipywidgets as widgets
 import torch
+import traitlets
 from matplotlib.figure import Figure
 from torch import nn
 
 from course_utils.viz import signed_limit
-from course_utils.widgets import Explorer
+from course_utils.widgets import Explorer, binary, es_module, float32_bytes
 
 
 def mosaic(maps: torch.Tensor, ncols: int, gap: int = 1) -> torch.Tensor:
@@ -40,10 +40,10 @@ class ActivationRecorder:
         if missing:
             raise ValueError(f"the model has no layer named {missing}; it has {list(modules)[1:]}")
         self.model = model
-        self.layers = tuple(layers)
+        self.layers = {name: modules[name] for name in layers}
         self.outputs: dict[str, torch.Tensor] = {}
-        for name in self.layers:
-            modules[name].register_forward_hook(self._keeper(name))
+        for name, module in self.layers.items():
+            module.register_forward_hook(self._keeper(name))
 
     def _keeper(self, name: str):
         def keep(_module, _inputs, output):
@@ -60,69 +60,57 @@ class ActivationRecorder:
         return dict(self.outputs), scores.softmax(1)[0].cpu()
 
 
-class ActivationFigure:
-    """A figure drawn once and then updated in place (fast redraws): digit, mosaics, bars."""
-
-    NCOLS = 8
-
-    def __init__(self, maps: dict[str, torch.Tensor], n_classes: int = 10):
-        n = len(maps)
-        self.fig = Figure(figsize=(2.2 + 2.4 * n + 2.4, 2.7))
-        grid = self.fig.add_gridspec(
-            1, n + 2, width_ratios=[1.0] + [1.6] * n + [1.3],
-            left=0.02, right=0.98, bottom=0.12, top=0.86, wspace=0.25,
-        )
-        ax = self.fig.add_subplot(grid[0])
-        ax.set_axis_off()
-        self.digit = ax.imshow(torch.zeros(28, 28).numpy(), cmap="gray_r", interpolation="nearest")
-        self.digit_title = ax.set_title("", fontsize=9)
-        self.mosaics = {}
-        for k, (name, m) in enumerate(maps.items(), start=1):
-            ax = self.fig.add_subplot(grid[k])
-            ax.set_axis_off()
-            ax.set_title(f"{name}: {m.shape[0]} maps {m.shape[1]}×{m.shape[2]}", fontsize=9)
-            tiles = mosaic(m, self.NCOLS).numpy()
-            self.mosaics[name] = ax.imshow(tiles, cmap="RdBu_r", interpolation="nearest")
-        ax = self.fig.add_subplot(grid[n + 1])
-        self.bars = ax.barh(range(n_classes), [0.0] * n_classes, color="#1f77b4")
-        ax.set_yticks(range(n_classes))
-        ax.invert_yaxis()
-        ax.set_xlim(0, 1)
-        ax.tick_params(labelsize=8)
-        self.bars_title = ax.set_title("", fontsize=9)
-
-    def update(
-        self, image: torch.Tensor, maps: dict[str, torch.Tensor], probs: torch.Tensor, label: int
-    ) -> Figure:
-        self.digit.set_data(image.reshape(28, 28).numpy())
-        self.digit.set_clim(float(image.min()), float(image.max()))
-        self.digit_title.set_text(f"test digit (label {label})")
-        for name, m in maps.items():
-            vmax = signed_limit(m)
-            self.mosaics[name].set_data(mosaic(m, self.NCOLS).numpy())
-            self.mosaics[name].set_clim(-vmax, vmax)
-        predicted = int(probs.argmax())
-        for k, (bar, p) in enumerate(zip(self.bars, probs.tolist(), strict=True)):
-            bar.set_width(p)
-            right = "#2ca02c" if predicted == label else "#d62728"
-            bar.set_color(right if k == predicted else "#1f77b4")
-        self.bars_title.set_text(f"predicted {predicted} ({probs[predicted]:.1%})")
-        return self.fig
-
-
 def draw_activations(
     image: torch.Tensor, maps: dict[str, torch.Tensor], probs: torch.Tensor, label: int
 ) -> Figure:
     """The digit (``28×28``), each layer's maps (``C×H×W``) as a mosaic, the probabilities."""
-    return ActivationFigure(maps, len(probs)).update(image, maps, probs, label)
+    n = len(maps)
+    fig = Figure(figsize=(2.2 + 2.4 * n + 2.4, 2.7))
+    grid = fig.add_gridspec(1, n + 2, width_ratios=[1.0] + [1.6] * n + [1.3], left=0.02,
+                            right=0.98, bottom=0.12, top=0.86, wspace=0.25)
+    ax = fig.add_subplot(grid[0])
+    ax.set_axis_off()
+    ax.imshow(image.reshape(28, 28).numpy(), cmap="gray_r", interpolation="nearest")
+    ax.set_title(f"test digit (label {label})", fontsize=9)
+    for k, (name, m) in enumerate(maps.items(), start=1):
+        ax = fig.add_subplot(grid[k])
+        ax.set_axis_off()
+        ax.set_title(f"{name}: {m.shape[0]} maps {m.shape[1]}×{m.shape[2]}", fontsize=9)
+        limit = signed_limit(m)
+        ax.imshow(mosaic(m, 8).numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit,
+                  interpolation="nearest")
+    ax = fig.add_subplot(grid[n + 1])
+    predicted = int(probs.argmax())
+    right = "#009E73" if predicted == label else "#D55E00"
+    ax.barh(range(len(probs)), probs.tolist(),
+            color=[right if k == predicted else "#56B4E9" for k in range(len(probs))])
+    ax.set_yticks(range(len(probs)))
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.tick_params(labelsize=8)
+    ax.set_title(f"predicted {predicted} ({probs[predicted]:.1%})", fontsize=9)
+    return fig
 
 
 class ActivationExplorer(Explorer):
-    """Pick a test digit; see the conv1 and conv2 maps and the predicted probabilities.
+    """Pick a test digit, a layer and a map: the map beside its filter, and the probabilities.
 
-    ``model`` maps ``N×1×28×28`` to ``N×10`` and has modules ``conv1`` and ``conv2``;
-    ``images`` are ``N×1×28×28`` (as the model takes them), ``labels`` are ``N``.
+    ``model`` maps ``N×1×28×28`` to ``N×10`` and has modules ``conv1`` and ``conv2``
+    (``nn.Conv2d``); ``images`` are ``N×1×28×28`` (as the model takes them), ``labels`` ``N``.
     """
+
+    _esm = es_module("activation_explorer.js")
+    REPR = ("index",)
+    index = traitlets.Int(0).tag(sync=True)
+    count = traitlets.Int(1).tag(sync=True)
+    layer = traitlets.Unicode("conv1").tag(sync=True)
+    channel = traitlets.Int(0).tag(sync=True)
+    layers = traitlets.List(traitlets.Dict()).tag(sync=True)  # name, maps and filters' shapes
+    filters = traitlets.Dict().tag(sync=True)  # name -> float32 bytes, sent once
+    maps = traitlets.Dict().tag(sync=True)  # name -> float32 bytes for the current digit
+    image = binary()  # the digit, float32 28×28
+    probabilities = traitlets.List(traitlets.Float()).tag(sync=True)
+    label = traitlets.Int(0).tag(sync=True)
 
     def __init__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor, index=0):
         if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 1:
@@ -133,20 +121,39 @@ class ActivationExplorer(Explorer):
             raise ValueError(
                 f"expected {len(images)} labels, got {getattr(labels, 'shape', type(labels))}"
             )
+        if not 0 <= index < len(images):
+            raise ValueError(f"index must be in [0, {len(images) - 1}], got {index!r}")
         self.images, self.labels = images, labels
         self.recorder = ActivationRecorder(model)
-        self.figure: ActivationFigure | None = None
-        slider = widgets.IntSlider(
-            value=int(index), min=0, max=len(images) - 1, description="test digit",
-            continuous_update=False,
-        )
-        super().__init__({"index": slider}, self.draw_index, title="Activation maps")
+        maps, _ = self.recorder(images[0].cpu())
+        layers = [dict(name=name, maps=list(maps[name].shape),
+                       filters=list(module.weight.shape))
+                  for name, module in self.recorder.layers.items()]
+        filters = {name: float32_bytes(module.weight)
+                   for name, module in self.recorder.layers.items()}
+        super().__init__(index=int(index), count=len(images), layers=layers, filters=filters)
+        self.observe(self._send_digit, names="index")
+        self._send_digit()
 
-    def draw_index(self, index: int) -> Figure:
+    def activations(self, index: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Maps per layer (``C×H×W``) and the ten probabilities for test digit ``index``."""
         if not isinstance(index, int) or not 0 <= index < len(self.images):
             raise ValueError(f"index must be in [0, {len(self.images) - 1}], got {index!r}")
-        image = self.images[index].cpu()
-        maps, probs = self.recorder(image)
-        if self.figure is None:
-            self.figure = ActivationFigure(maps, len(probs))
-        return self.figure.update(image, maps, probs, int(self.labels[index]))
+        return self.recorder(self.images[index].cpu())
+
+    def _send_digit(self, _change=None) -> None:
+        maps, probs = self.activations(self.index)
+        with self.hold_sync():
+            self.image = float32_bytes(self.images[self.index])
+            self.maps = {name: float32_bytes(m) for name, m in maps.items()}
+            self.probabilities = probs.tolist()
+            self.label = int(self.labels[self.index])
+
+    def draw_index(self, index: int) -> Figure:
+        """The still picture for test digit ``index``: digit, maps, probabilities."""
+        maps, probs = self.activations(index)
+        return draw_activations(self.images[index].cpu(), maps, probs, int(self.labels[index]))
+
+    def figure(self) -> Figure:
+        """The still picture for the current digit (:meth:`draw_index`)."""
+        return self.draw_index(self.index)

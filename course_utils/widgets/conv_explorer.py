@@ -1,122 +1,114 @@
-"""The conv-arithmetic explorer (notebook 03): sizes, padding, stride, dilation, one position.
+"""The convolution-arithmetic explorer (notebook 03): kernel, stride, padding, dilation per axis.
 
-Sliders set the input's height and width, the kernel size, stride, padding and dilation; the
-position slider (driven by a Play control) picks an output cell. The picture comes from
-:mod:`course_utils.diagrams`: the padded input with the dilated kernel's taps, the output map
-with the chosen cell, the formula with its numbers, and the shape a real ``nn.Conv2d`` (or
-``nn.Conv1d`` in 1d mode) gives. An impossible setting shows its message instead.
+The browser (``conv_explorer.js``) draws the padded input, the kernel's taps for one output
+cell and the output map, the formulas with their numbers and the ``nn.Conv2d(...)`` line, and
+answers every control at once. Hover or click an output cell (or use the arrow keys on the
+picture) to see what it reads; ▶ walks every position; a transposed-convolution mode does the
+same for ``nn.ConvTranspose2d``. The kernel confirms each geometry with a real PyTorch call
+(the ``check`` trait). The geometry itself comes from :mod:`course_utils.arithmetic`.
 """
 
 from __future__ import annotations
 
-import html
+import json
 
-import ipywidgets as widgets
+import torch
+import torch.nn.functional as F
+import traitlets
+from matplotlib.figure import Figure
 
-from course_utils.arithmetic import conv_output_size
-from course_utils.diagrams import conv_picture
-from course_utils.widgets import Explorer
+from course_utils.arithmetic import conv_axes, output_cell
+from course_utils.diagrams import conv2d_diagram
+from course_utils.widgets import Explorer, es_module
+
+LIMITS = {"size": 16, "kernel": 7, "stride": 4, "padding": 4, "dilation": 4}
 
 
-def _slider(description: str, value: int, low: int, high: int) -> widgets.IntSlider:
-    return widgets.IntSlider(
-        value=value, min=low, max=high, description=description, continuous_update=False,
-        layout=widgets.Layout(width="260px"), style={"description_width": "80px"},
-    )
+def _pair():
+    return traitlets.List(traitlets.Int(), minlen=2, maxlen=2).tag(sync=True)
 
 
 class ConvExplorer(Explorer):
     """Explore output sizes: ``ConvExplorer(height=3, width=5, kernel=3, stride=2, padding=1)``.
 
-    The position slider's maximum follows the number of output cells (``out_h × out_w``, or the
-    output length in 1d), so every position it offers exists; Play walks through all of them.
+    ``kernel``, ``stride``, ``padding`` and ``dilation`` are an int or a pair (rows, columns);
+    ``position`` is the chosen output cell, a row-major index or a pair (row, col); sliders
+    reach ``max_size`` for the input and the values of ``LIMITS`` (or the starting values).
     """
 
-    def __init__(
-        self,
-        mode: str = "2d",
-        height: int = 5,
-        width: int = 7,
-        kernel: int = 3,
-        stride: int = 1,
-        padding: int = 0,
-        dilation: int = 1,
-        position: int = 0,
-        max_size: int = 16,
-        interval_ms: int = 500,
-    ):
-        self._holding = False
-        self._picture = None
-        controls = {
-            "mode": widgets.ToggleButtons(options=["2d", "1d"], value=mode, description="mode",
-                                          style={"button_width": "48px"}),
-            "height": _slider("height H", height, 1, max_size),
-            "width": _slider("width W", width, 1, max_size),
-            "kernel": _slider("kernel k", kernel, 1, 7),
-            "stride": _slider("stride s", stride, 1, 4),
-            "padding": _slider("padding p", padding, 0, 4),
-            "dilation": _slider("dilation d", dilation, 1, 4),
-            "position": _slider("position", 0, 0, 0),
-        }
-        self.play = widgets.Play(value=0, min=0, max=0, interval=interval_ms,
-                                 description="play", show_repeat=False)
-        widgets.jslink((self.play, "value"), (controls["position"], "value"))
-        # The formula is HTML text under the picture: cheaper to redraw than glyphs in a PNG.
-        self.formula = widgets.HTML(value="")
-        hint = widgets.HTML(
-            "<span style='color:#555'>▶ walks the kernel over every output position "
-            "(row by row); the position slider counts output cells.</span>")
-        self.controls = controls
-        self._sync_position()
-        controls["position"].value = min(position, controls["position"].max)
-        super().__init__(controls, self._draw, title="Convolution arithmetic explorer",
-                         extra=[widgets.HBox([self.play, hint])])
-        self.children = (*self.children, self.formula)
+    _esm = es_module("conv_explorer.js")
+    REPR = ("height", "width", "kernel", "stride", "padding", "dilation", "transposed",
+            "position")
+    height = traitlets.Int(5).tag(sync=True)
+    width = traitlets.Int(7).tag(sync=True)
+    kernel = _pair()
+    stride = _pair()
+    padding = _pair()
+    dilation = _pair()
+    transposed = traitlets.Bool(False).tag(sync=True)
+    position = _pair()
+    linked = traitlets.Bool(True).tag(sync=True)  # the "same for both axes" box
+    interval_ms = traitlets.Int(500).tag(sync=True)
+    limits = traitlets.Dict().tag(sync=True)
+    check = traitlets.Dict().tag(sync=True)  # the output shape PyTorch gives, for the browser
 
-    def output_cells(self) -> int:
-        """Number of output positions for the current settings (``ValueError`` if impossible)."""
-        v = {name: c.value for name, c in self.controls.items()}
-        args = (v["kernel"], v["stride"], v["padding"], v["dilation"])
-        out_w = conv_output_size(v["width"], *args)
-        if v["mode"] == "1d":
-            return out_w
-        return conv_output_size(v["height"], *args) * out_w
-
-    def _sync_position(self) -> None:
-        """Make the position slider and the Play control span the output cells."""
+    def __init__(self, height: int = 5, width: int = 7, kernel=3, stride=1, padding=0,
+                 dilation=1, transposed: bool = False, position=0, max_size: int = 16,
+                 interval_ms: int = 500):
+        axes = conv_axes(kernel, stride, padding, dilation, transposed)  # ValueError if bad
+        pairs = {name: [getattr(a, name) for a in axes]
+                 for name in ("kernel", "stride", "padding", "dilation")}
+        limits = dict(LIMITS, size=max(max_size, height, width))
+        for name, pair in pairs.items():
+            limits[name] = max(limits[name], *pair)
+        super().__init__(height=height, width=width, transposed=transposed, limits=limits,
+                         linked=all(p[0] == p[1] for p in pairs.values()) and height == width,
+                         interval_ms=interval_ms, position=[0, 0], **pairs)
         try:
-            cells = self.output_cells()
-        except ValueError:
-            return  # the drawing will say why
-        self._holding = True
+            rows, cols = self.output_shape
+        except ValueError:  # an impossible setting: the explorer says why, position stays 0
+            rows = cols = 0
+        if rows:  # a position past the end is clamped to the last cell
+            if isinstance(position, int) and not isinstance(position, bool):
+                position = min(position, rows * cols - 1)
+            self.position = list(output_cell(position, (rows, cols)))
+        self.observe(self._check_with_torch, names=["height", "width", "kernel", "stride",
+                                                     "padding", "dilation", "transposed"])
+        self._check_with_torch()
+
+    def axes(self):
+        """The current geometry, one :class:`course_utils.arithmetic.Axis` per axis."""
+        return conv_axes(self.kernel, self.stride, self.padding, self.dilation, self.transposed)
+
+    @property
+    def output_shape(self) -> tuple[int, int]:
+        """The output's (rows, columns); ``ValueError`` (saying why) for an impossible setting."""
+        rows, cols = self.axes()
+        return rows.output_size(self.height), cols.output_size(self.width)
+
+    def _check_with_torch(self, _change=None) -> None:
+        """Run the geometry through PyTorch and send the shape (or its refusal) to the page."""
+        key = json.dumps([[self.height, self.width], self.kernel, self.stride, self.padding,
+                          self.dilation, self.transposed], separators=(",", ":"))
+        conv = F.conv_transpose2d if self.transposed else F.conv2d
         try:
-            for control in (self.controls["position"], self.play):
-                if control.value > cells - 1:
-                    control.value = cells - 1
-                control.max = cells - 1
-        finally:
-            self._holding = False
-        self.controls["height"].disabled = self.controls["mode"].value == "1d"
+            with torch.no_grad():
+                shape = conv(torch.zeros(1, 1, self.height, self.width),
+                             torch.zeros(1, 1, *self.kernel), stride=tuple(self.stride),
+                             padding=tuple(self.padding), dilation=tuple(self.dilation)).shape
+        except RuntimeError as err:
+            self.check = {"key": key, "error": str(err).splitlines()[0]}
+        else:
+            self.check = {"key": key, "shape": list(shape)}
 
-    def _on_change(self, change) -> None:
-        if self._holding:
-            return
-        if change.owner is not self.controls["position"]:
-            self._sync_position()
-        self.redraw()
-
-    def _draw(self, mode, height, width, kernel, stride, padding, dilation, position):
-        geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-        key = (mode, height if mode == "2d" else None, width, kernel, stride, padding, dilation)
-        if self._picture is None or self._picture[0] != key:
-            self._picture = None
-            self.formula.value = ""
-            picture = conv_picture(mode, height, width, text=False, **geometry)
-            self._picture = (key, picture)
-            self.formula.value = "<br>".join(
-                f"<code style='font-size:13px'>{html.escape(line)}</code>"
-                for line in picture.lines)
-        return self._picture[1].show(position)
+    def figure(self) -> Figure:
+        """The explorer's picture now, drawn by :func:`course_utils.diagrams.conv2d_diagram`."""
+        out_h, out_w = self.output_shape
+        i, j = self.position
+        return conv2d_diagram(self.height, self.width, tuple(self.kernel), tuple(self.stride),
+                              tuple(self.padding), tuple(self.dilation),
+                              position=(min(i, out_h - 1), min(j, out_w - 1)),
+                              transposed=self.transposed)
 
 
 def conv_explorer(**settings) -> ConvExplorer:

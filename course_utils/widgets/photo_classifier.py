@@ -1,51 +1,27 @@
-"""Classify a photo of your own: a FileUpload, and the network's top classes as bars (notebook 08).
+"""Classify a photo of your own: upload it, see the network's top classes as bars (notebook 08).
 
-Works with whichever pretrained network is at hand (AlexNet online, SqueezeNet offline: see
-:func:`course_utils.pretrained.best_classifier`), and with both ``FileUpload`` value formats:
-ipywidgets 7 gives ``{filename: {"metadata": {...}, "content": bytes}}``, ipywidgets 8 a tuple of
-``{"name": ..., "content": memoryview, ...}``.
+The browser (``photo_classifier.js``) sends the file; the kernel runs the network at hand
+(AlexNet online, SqueezeNet offline: see :func:`course_utils.pretrained.best_classifier`) and
+sends back a thumbnail and the ten most likely classes; the browser draws the top ``k`` bars
+and redraws them at once when ``k`` changes.
 """
 
 from __future__ import annotations
 
-import hashlib
+import io
 import textwrap
 
-import ipywidgets as widgets
 import numpy as np
+import traitlets
 from matplotlib.figure import Figure
 from PIL import Image
 
 from course_utils.pretrained import Classifier, load_photo
-from course_utils.widgets import Explorer
+from course_utils.viz import CourseFigure
+from course_utils.widgets import Explorer, binary, es_module
 
-THUMBNAIL = 200  # the photo is drawn at most this many pixels wide or high (fast redraws)
-
-
-def uploaded_file(value) -> tuple[str, bytes] | None:
-    """``(name, content bytes)`` of the last file in a FileUpload value, or None if empty.
-
-    Accepts the ipywidgets 7 dict and the ipywidgets 8 tuple of dicts; anything else is a
-    ``TypeError``.
-    """
-    if value is None or len(value) == 0:
-        return None
-    if isinstance(value, dict):  # ipywidgets 7: {name: {"metadata": ..., "content": bytes}}
-        name, entry = list(value.items())[-1]
-        if not isinstance(entry, dict) or "content" not in entry:
-            raise TypeError(
-                f"expected {{name: {{'content': bytes}}}} (ipywidgets 7), got {entry!r}"
-            )
-        return str(name), bytes(entry["content"])
-    if isinstance(value, (tuple, list)):  # ipywidgets 8: ({"name": ..., "content": ...}, ...)
-        entry = value[-1]
-        if not isinstance(entry, dict) or "content" not in entry:
-            raise TypeError(f"expected a tuple of {{'name', 'content'}} dicts, got {entry!r}")
-        return str(entry.get("name", "your photo")), bytes(entry["content"])
-    raise TypeError(
-        f"expected a FileUpload value (a dict in ipywidgets 7, a tuple in 8), "
-        f"got {type(value).__name__}"
-    )
+THUMBNAIL = 320  # the photo is sent at most this many pixels wide or high
+TOP = 10  # classes sent to the browser (the k slider goes up to this)
 
 
 class PhotoClassifier(Explorer):
@@ -55,64 +31,82 @@ class PhotoClassifier(Explorer):
     ``default`` (a PIL image, with ``default_caption``) is shown, if given.
     """
 
-    def __init__(
-        self,
-        classifier: Classifier,
-        default: Image.Image | None = None,
-        default_caption: str = "",
-        k: int = 5,
-    ):
+    _esm = es_module("photo_classifier.js")
+    REPR = ("caption", "k")
+    k = traitlets.Int(5).tag(sync=True)
+    network = traitlets.Unicode("").tag(sync=True)
+    caption = traitlets.Unicode("").tag(sync=True)
+    photo = binary()  # a JPEG thumbnail of the photo being classified
+    classes = traitlets.List().tag(sync=True)  # [[name, probability], ...], best first
+    upload = binary()  # a file from the browser; emptied once it is classified
+    upload_name = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)  # why the last upload could not be used
+
+    def __init__(self, classifier: Classifier, default: Image.Image | None = None,
+                 default_caption: str = "", k: int = 5):
         if not isinstance(classifier, Classifier):
             raise TypeError(
                 f"expected a course_utils.pretrained.Classifier, got {type(classifier).__name__}"
             )
+        if not 1 <= k <= TOP:
+            raise ValueError(f"k must be in [1, {TOP}], got {k!r}")
         self.classifier = classifier
-        self.default = default
-        self.default_caption = default_caption
-        self._cache: tuple[str, str, Image.Image, np.ndarray] | None = None
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Photo")
-        self.k = widgets.IntSlider(value=k, min=1, max=10, description="top k")
-        super().__init__(
-            {"upload": self.upload, "k": self.k},
-            self.draw_photo,
-            title=f"Classify your own photo with {classifier.name}",
-        )
-
-    def _photo_and_probabilities(self, upload) -> tuple[str, Image.Image, np.ndarray]:
-        found = uploaded_file(upload)
-        if found is None:
-            if self.default is None:
-                raise ValueError("Upload a photo (JPEG or PNG) to classify it.")
-            key, name, image = "default", self.default_caption, self.default
+        self.image: Image.Image | None = None
+        self.probabilities: np.ndarray | None = None
+        super().__init__(k=k, network=classifier.name)
+        if default is not None:
+            self.classify(default, default_caption)
         else:
-            name, content = found
-            key = hashlib.sha1(content).hexdigest()
-            image = None
-        if self._cache is None or self._cache[0] != key:
-            if image is None:
-                image = load_photo(content)
-            probabilities = self.classifier.scores(image).softmax(0).numpy()
-            thumbnail = image.copy()
-            thumbnail.thumbnail((THUMBNAIL, THUMBNAIL))
-            self._cache = (key, name, thumbnail, probabilities)
-        return self._cache[1:]
+            self.error = "Upload a photo (JPEG or PNG) to classify it."
+        self.observe(self._on_upload, names="upload")
 
-    def draw_photo(self, upload, k: int) -> Figure:
+    def classify(self, image: Image.Image, caption: str) -> None:
+        """Run the network on ``image`` and send its thumbnail and top classes to the page."""
+        probabilities = self.classifier.scores(image).softmax(0).numpy()
+        order = np.argsort(probabilities)[::-1][:TOP]
+        thumbnail = image.convert("RGB")
+        thumbnail.thumbnail((THUMBNAIL, THUMBNAIL))
+        buffer = io.BytesIO()
+        thumbnail.save(buffer, format="JPEG", quality=85)
+        self.image, self.probabilities = image, probabilities
+        with self.hold_sync():
+            self.photo = buffer.getvalue()
+            self.caption = caption
+            self.classes = [[self.classifier.categories[i], float(probabilities[i])]
+                            for i in order]
+            self.error = ""
+
+    def _on_upload(self, change) -> None:
+        content = change["new"]
+        if not content:
+            return
+        try:
+            image = load_photo(content)
+        except ValueError as err:
+            self.error = f"{self.upload_name or 'this file'}: {err}"
+        else:
+            self.classify(image, self.upload_name or "your photo")
+        self.upload = b""  # the photo is kept as an image; the raw file is not needed
+
+    def figure(self) -> Figure:
         """The photo (left) and its ``k`` most likely classes with their probabilities (right)."""
-        name, image, probabilities = self._photo_and_probabilities(upload)
-        order = np.argsort(probabilities)[::-1][:k]
-        fig = Figure(figsize=(8.0, 3.2))
+        if self.image is None:
+            raise ValueError(self.error)
+        order = np.argsort(self.probabilities)[::-1][:self.k]
+        fig = CourseFigure(figsize=(8.0, 3.2))
         ax_photo = fig.add_axes((0.0, 0.02, 0.32, 0.84))
         ax_bars = fig.add_axes((0.62, 0.16, 0.35, 0.78))
-        ax_photo.imshow(np.asarray(image), interpolation="nearest")
+        thumbnail = self.image.convert("RGB")
+        thumbnail.thumbnail((THUMBNAIL, THUMBNAIL))
+        ax_photo.imshow(np.asarray(thumbnail))
         ax_photo.set_axis_off()
-        ax_photo.set_title("\n".join(textwrap.wrap(name, 40)) or "photo", fontsize=8)
+        ax_photo.set_title("\n".join(textwrap.wrap(self.caption, 40)) or "photo", fontsize=8)
         labels = [textwrap.shorten(self.classifier.categories[i], 30) for i in order]
-        ax_bars.barh(range(k), probabilities[order], color="tab:blue")
-        ax_bars.set_yticks(range(k), labels, fontsize=8)
+        ax_bars.barh(range(len(order)), self.probabilities[order], color="#56B4E9")
+        ax_bars.set_yticks(range(len(order)), labels, fontsize=8)
         ax_bars.invert_yaxis()
         ax_bars.set_xlim(0, 1)
         ax_bars.set_xlabel(f"probability ({self.classifier.name})")
-        for row, p in enumerate(probabilities[order]):
+        for row, p in enumerate(self.probabilities[order]):
             ax_bars.text(min(p, 0.8) + 0.02, row, f"{p:.2f}", va="center", fontsize=7)
         return fig

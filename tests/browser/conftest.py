@@ -1,13 +1,17 @@
-"""One JupyterLab server and one headless Chromium for the whole browser test session.
+"""One Jupyter server and one headless Chromium for the whole browser test session.
 
-The server runs this environment's Python (the project's .venv) on 127.0.0.1, on a free port,
-with a random token, serving a temporary copy of notebooks/ (nothing the browser does can
-change the committed notebooks; autosave is off as well). Chromium is Debian's
-(/usr/bin/chromium, or $COURSE_CHROMIUM), driven by playwright; ``playwright install`` is never
-needed. ``tools/ensure_chromium.sh`` installs it when it is missing.
+The server (``jupyter lab``, which also serves Notebook 7's pages under /notebooks/) runs this
+environment's Python (the project's .venv) on 127.0.0.1, on a free port, with a random token,
+serving a temporary copy of notebooks/ (nothing the browser does can change the committed
+notebooks; autosave is off as well); a test may add notebooks of its own to that copy
+(``lab_server.root_dir``). Chromium is Debian's (/usr/bin/chromium, or $COURSE_CHROMIUM),
+driven by playwright; ``playwright install`` is never needed. ``tools/ensure_chromium.sh``
+installs it when it is missing.
 
-A failed test leaves a screenshot in test-artifacts/browser/ (the path is printed). The server
-and the browser are stopped at the end of the session, also when tests fail.
+Fixtures: ``lab_server``, ``browser_context``, ``lab_page`` (a fresh page, screenshot on
+failure) and ``open_notebook`` (open a notebook in JupyterLab or Notebook 7, run it, ask its
+kernel). A failed test leaves a screenshot in test-artifacts/browser/ (the path is printed).
+The server and the browser are stopped at the end of the session, also when tests fail.
 """
 
 from __future__ import annotations
@@ -28,11 +32,11 @@ from pathlib import Path
 
 import psutil
 import pytest
+from notebook_page import OpenNotebook, keep_evidence, watch_console
 
 ROOT = Path(__file__).resolve().parents[2]
 # $COURSE_BROWSER_NOTEBOOKS: another folder of notebooks (to try these tests on scratch ones).
 NOTEBOOKS = Path(os.environ.get("COURSE_BROWSER_NOTEBOOKS", ROOT / "notebooks"))
-ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -45,6 +49,12 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SERVER_START_TIMEOUT = 120  # seconds
+# $COURSE_KERNEL_PYTHON: the Python the notebooks' kernel runs (default: this one). With
+# .venv-ipyw7/bin/python (tools/ipywidgets7_env.sh) the explorers run on ipywidgets 7.7 in the
+# kernel, Colab's version, under JupyterLab's and Notebook 7's own front end.
+KERNEL_PYTHON = os.environ.get("COURSE_KERNEL_PYTHON")
+if KERNEL_PYTHON:  # absolute (the kernel starts elsewhere), symbolic links kept (a venv's are)
+    KERNEL_PYTHON = os.path.abspath(KERNEL_PYTHON)
 
 # JupyterLab user settings for the test server: never write the notebooks back, attach every
 # cell to the page (the tests look at all outputs), and ask no website for news.
@@ -114,12 +124,21 @@ class LabServer:
             f"--LabApp.user_settings_dir={settings}",
             f"--LabApp.workspaces_dir={self.workdir / 'workspaces'}",
             "--LabApp.expose_app_in_browser=True",
+            "--JupyterNotebookApp.expose_app_in_browser=True",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
         env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(self.workdir / "runtime"))
         env.pop("JUPYTER_TOKEN", None)
+        if KERNEL_PYTHON:  # the notebooks' "python3" kernel runs another Python
+            spec = self.workdir / "jupyter-data" / "kernels" / "python3"
+            spec.mkdir(parents=True)
+            (spec / "kernel.json").write_text(json.dumps({
+                "argv": [KERNEL_PYTHON, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3", "language": "python"}))
+            env["JUPYTER_PATH"] = os.pathsep.join(
+                [str(self.workdir / "jupyter-data"), *filter(None, [env.get("JUPYTER_PATH")])])
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             cmd, cwd=self.root_dir, env=env, stdout=self._log, stderr=subprocess.STDOUT,
@@ -152,6 +171,10 @@ class LabServer:
 
     def lab_url(self, query: str = "reset") -> str:
         return f"{self.url}/lab?{query}&token={self.token}"
+
+    def notebook7_url(self, path: str) -> str:
+        """Notebook 7's page for a notebook (a path under the served folder)."""
+        return f"{self.url}/notebooks/{path}?token={self.token}"
 
     def kernel_process(self, kernel_id: str) -> psutil.Process:
         """The kernel's process: a descendant of the server whose command line names the id."""
@@ -234,38 +257,20 @@ def browser_context():
             shutil.rmtree(profile, ignore_errors=True)
 
 
-def _say(request, line: str) -> None:
-    """Write a line to the terminal (CI's log) even while output is captured."""
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        reporter.write_line(line)
-    else:
-        print(line, file=sys.stderr)
-
-
 @pytest.fixture
 def lab_page(request, lab_server, browser_context):
     """A fresh JupyterLab page; a screenshot when the test fails; all kernels shut down after."""
     page = browser_context.new_page()
-    console: list[str] = []
-    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
-    page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+    console = watch_console(page)
     try:
         yield page
     finally:
-        report = getattr(request.node, "rep_call", None)
-        if report is not None and report.failed:
-            name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
-            shots = ARTIFACTS / "browser"
-            shots.mkdir(parents=True, exist_ok=True)
-            shot = shots / f"{name}.png"
-            try:
-                page.screenshot(path=str(shot), full_page=True)
-                (shots / f"{name}.console.txt").write_text("\n".join(console[-200:]))
-                (shots / f"{name}.server.log").write_text(lab_server.log_tail(200))
-                _say(request, f"browser test failed: screenshot {shot} (logs beside it)")
-            except Exception as err:  # a failed screenshot must not hide the failure
-                _say(request, f"could not save a screenshot: {err}")
+        keep_evidence(request, page, console, lab_server)
         page.close()
         lab_server.shutdown_kernels()
+
+
+@pytest.fixture
+def open_notebook(lab_server, lab_page):
+    """``open_notebook(path, notebook7=False)``: an :class:`OpenNotebook` in a fresh page."""
+    return lambda path, notebook7=False: OpenNotebook(lab_page, lab_server, path, notebook7)

@@ -1,0 +1,253 @@
+// drawing.js: the page side shared by the explorers: controls with labels, a redraw counter,
+// pixel images (a canvas at the image's own size, scaled without blur, with an SVG overlay
+// in cell units for outlines and numbers), and the colour-blind-safe palette (Okabe & Ito;
+// signed values on ColorBrewer's RdBu, as the course's matplotlib figures).
+
+export const COLOURS = {
+  read: "#E69F00", tap: "#D55E00", selected: "#0072B2", good: "#009E73", bad: "#D55E00",
+  padding: "#d9d9d9", grid: "#9e9e9e", text: "#222222", bar: "#56B4E9",
+};
+const SVG_NS = "http://www.w3.org/2000/svg";
+const RDBU = [[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240],
+  [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43],
+  [103, 0, 31]];
+
+export function html(tag, attrs = {}, children = []) {
+  return build(document.createElement(tag), attrs, children);
+}
+
+export function svg(tag, attrs = {}, children = []) {
+  return build(document.createElementNS(SVG_NS, tag), attrs, children);
+}
+
+function build(node, attrs, children) {
+  if (["INPUT", "SELECT", "BUTTON"].includes(node.tagName) || "tabindex" in attrs) {
+    keys(node);
+  }
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "text") { node.textContent = value; }
+    else if (key.startsWith("on")) { node.addEventListener(key.slice(2), value); }
+    else if (value !== null && value !== undefined && value !== false) {
+      node.setAttribute(key, value === true ? "" : value);
+    }
+  }
+  node.append(...children);
+  return node;
+}
+
+// The explorer's frame: title, a row of controls, the picture, a message line (an impossible
+// setting says why there, in place of the picture) and notes. Key presses stay inside (but
+// for Escape), so that the notebook's own key handlers leave the controls' keys alone; the
+// shortcuts of lumino's command registry are kept off every control by keys() below.
+export function frame(el, title) {
+  const parts = {
+    controls: html("div", {class: "course-controls"}),
+    picture: html("div", {class: "course-explorer-picture"}),
+    message: html("div", {class: "course-explorer-message", role: "alert"}),
+    notes: html("div", {class: "course-notes"}),
+    status: html("div", {class: "course-status", "aria-live": "polite"}),
+  };
+  parts.root = html("section", {class: "course-explorer", "aria-label": title,
+                                "data-redraws": "0"},
+                    [html("div", {class: "course-explorer-title", text: title}),
+                     parts.controls, parts.message, parts.picture, parts.status, parts.notes]);
+  parts.root.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") { event.stopPropagation(); }
+  });
+  el.replaceChildren(parts.root);
+  return parts;
+}
+
+// Make a node focusable, and keep the notebook's shortcuts off the keys pressed on it: lumino
+// (JupyterLab, Notebook 7) would take an arrow key on a focused control for its own, as it does
+// for a notebook in command mode, unless the control is marked data-lm-suppress-shortcuts.
+export function keys(node) {
+  node.setAttribute("data-lm-suppress-shortcuts", "true");
+  if (!node.hasAttribute("tabindex") && !["INPUT", "SELECT", "BUTTON"].includes(node.tagName)) {
+    node.setAttribute("tabindex", "0");
+  }
+  return node;
+}
+
+// Show a message in place of the picture (or, with "", the picture again).
+export function say(parts, message) {
+  parts.message.textContent = message ? `⚠ ${message}` : "";
+  parts.picture.hidden = Boolean(message);
+}
+
+// A function that sets several traits and sends them to the kernel in one message.
+export function committer(model) {
+  return (values) => {
+    for (const [key, value] of Object.entries(values)) { model.set(key, value); }
+    model.save_changes();
+  };
+}
+
+// Redraw once (before the next frame) whenever any of these traits changes, however many
+// change at once.
+export function redrawOn(model, keys, draw) {
+  let pending = false;
+  const later = () => {
+    if (!pending) {
+      pending = true;
+      queueMicrotask(() => { pending = false; draw(); });
+    }
+  };
+  for (const key of keys) { model.on(`change:${key}`, later); }
+  return later;
+}
+
+// Count a finished redraw on the explorer's root (the browser tests time and watch this).
+export function redrawn(parts) {
+  parts.root.dataset.redraws = String(Number(parts.root.dataset.redraws) + 1);
+}
+
+// Ids tie labels to their controls; each explorer's copy of this module has its own prefix.
+const PREFIX = `course-${Math.random().toString(36).slice(2, 10)}`;
+let uid = 0;
+export function uniqueId(kind) {
+  return `${PREFIX}-${kind}-${++uid}`;
+}
+
+function labelled(text, input, readout) {
+  input.id = uniqueId("control");
+  return html("div", {class: "course-control"},
+              [html("label", {for: input.id, text}), input, ...(readout ? [readout] : [])]);
+}
+
+// A range slider with its value written beside it; onInput fires while it is dragged.
+export function slider(text, {min, max, value, step = 1, onInput}) {
+  const input = html("input", {type: "range", min, max, step, value});
+  const readout = html("output", {text: String(value)});
+  input.addEventListener("input", () => {
+    readout.textContent = input.value;
+    onInput(Number(input.value));
+  });
+  const control = labelled(text, input, readout);
+  readout.setAttribute("for", input.id);
+  control.input = input;
+  control.set = (v, high = Number(input.max)) => {
+    input.max = String(high);
+    input.value = String(v);
+    readout.textContent = String(v);
+  };
+  return control;
+}
+
+export function choice(text, options, {value, onChange}) {
+  const input = html("select", {onchange: () => onChange(input.value)},
+                     options.map(([v, label]) => html("option", {value: v, text: label})));
+  input.value = value;
+  const control = labelled(text, input);
+  control.input = input;
+  return control;
+}
+
+export function checkbox(text, {checked, onChange}) {
+  const input = html("input", {type: "checkbox", checked,
+                               onchange: () => onChange(input.checked)});
+  const control = labelled(text, input);
+  control.input = input;
+  return control;
+}
+
+export function button(text, onClick, attrs = {}) {
+  return html("button", {type: "button", class: "course-button", text, onclick: onClick,
+                         ...attrs});
+}
+
+// Float32 values from a binary trait (a DataView in the browser).
+export function floats(view) {
+  if (!view || !view.buffer) { return new Float32Array(0); }
+  return new Float32Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+}
+
+export function signedColour(v, limit) {
+  const t = Math.max(-1, Math.min(1, v / (limit || 1)));
+  const x = (t + 1) / 2 * (RDBU.length - 1), k = Math.min(Math.floor(x), RDBU.length - 2);
+  const f = x - k, [a, b] = [RDBU[k], RDBU[k + 1]];
+  return [0, 1, 2].map((n) => Math.round(a[n] + (b[n] - a[n]) * f));
+}
+
+export function greyColour(v) {
+  const g = Math.round(255 * (1 - Math.max(0, Math.min(1, v))));
+  return [g, g, g];
+}
+
+export function limitOf(values) {
+  let m = 0;
+  for (const v of values) { if (Math.abs(v) > m) { m = Math.abs(v); } }
+  return m > 0 ? m : 1;
+}
+
+// A pixel image: a canvas of rows×cols pixels shown (at most `width` CSS pixels wide, less in
+// a narrow notebook) without blur,
+// under an SVG in cell units (cell (r, c) spans x c..c+1, y r..r+1) for outlines and text.
+export function pixels(rows, cols, label, width) {
+  const canvas = html("canvas", {width: cols, height: rows, "aria-hidden": "true"});
+  const overlay = svg("svg", {viewBox: `0 0 ${cols} ${rows}`, preserveAspectRatio: "none",
+                              "aria-hidden": "true"});
+  const node = html("div", {class: "course-pixels", role: "img", "aria-label": label,
+                            style: `width: 100%; max-width: ${width}px;` +
+                              ` aspect-ratio: ${cols} / ${rows}`}, [canvas, overlay]);
+  const paint = (colourOf) => {
+    const context = canvas.getContext("2d");
+    const image = context.createImageData(cols, rows);
+    for (let k = 0; k < rows * cols; k++) {
+      const [r, g, b] = colourOf(k);
+      image.data.set([r, g, b, 255], 4 * k);
+    }
+    context.putImageData(image, 0, 0);
+  };
+  return {node, canvas, overlay, paint, rows, cols};
+}
+
+// A picture with its caption above, at most `width` CSS pixels wide (it shrinks with the
+// notebook, in proportion with the panels beside it).
+export function panel(caption, node, width) {
+  return html("div", {class: "course-panel", style: `flex: 0 1 ${width}px`},
+              [html("div", {class: "course-caption", text: caption}), node]);
+}
+
+// A rectangle outline over cells [r0, r1) × [c0, c1) of a pixel image's overlay.
+export function outline(r0, c0, r1, c1, colour, extra = {}) {
+  return svg("rect", {x: c0, y: r0, width: c1 - c0, height: r1 - r0, fill: "none",
+                      stroke: colour, "stroke-width": 2, "vector-effect": "non-scaling-stroke",
+                      ...extra});
+}
+
+// The cell under a pointer event on a pixel image, as [row, col], or null outside it.
+export function cellAt(image, event) {
+  const box = image.node.getBoundingClientRect();
+  const c = Math.floor((event.clientX - box.left) / box.width * image.cols);
+  const r = Math.floor((event.clientY - box.top) / box.height * image.rows);
+  return r >= 0 && r < image.rows && c >= 0 && c < image.cols ? [r, c] : null;
+}
+
+// Arrow keys move a selected cell [row, col] inside rows×cols; true when the key was used.
+export function moveCell(event, cell, rows, cols) {
+  const steps = {ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1]};
+  const step = steps[event.key];
+  if (!step) { return false; }
+  event.preventDefault();
+  cell[0] = Math.max(0, Math.min(rows - 1, cell[0] + step[0]));
+  cell[1] = Math.max(0, Math.min(cols - 1, cell[1] + step[1]));
+  return true;
+}
+
+// Horizontal probability bars (an SVG sized to its container); `rows` is [[label, p, colour]],
+// `labels` the width kept for the labels.
+export function bars(rows, caption, labels = 180) {
+  const height = 22 * rows.length + 4;
+  const node = svg("svg", {viewBox: `0 0 ${labels + 240} ${height}`, class: "course-bars",
+                           role: "img", "aria-label": caption});
+  rows.forEach(([label, p, colour], k) => {
+    const y = 2 + 22 * k;
+    node.append(
+      svg("text", {x: labels - 2, y: y + 15, "text-anchor": "end", text: label}),
+      svg("rect", {x: labels + 4, y: y + 3, width: Math.max(0.5, 190 * p), height: 16,
+                   fill: colour}),
+      svg("text", {x: labels + 8 + 190 * p, y: y + 15, text: p.toFixed(2)}));
+  });
+  return node;
+}
