@@ -1,7 +1,8 @@
 """Convolutions and networks drawn as blocks of numbers (notebooks 01, 02, 07 and 08).
 
-- :func:`conv1d_steps`: a 1d convolution one output at a time (window, products, sum), and
-  :class:`Conv1dStepper`, the same picture with a slider over the positions.
+- :func:`conv1d_steps`: a 1d convolution one output at a time (window, products, sum); the
+  same picture with a slider over the positions is the explorer
+  :class:`course_utils.widgets.conv1d_stepper.Conv1dStepper`.
 - :func:`conv2d_blocks`: a ``C×H×W`` input, ``D`` kernels ``C×h×w`` and the ``D×H'×W'`` output
   as boxes drawn to scale, their sizes written on them.
 - :func:`network_diagram`: any network as a row of boxes, one per step of its forward pass,
@@ -16,14 +17,13 @@ from __future__ import annotations
 import math
 import re
 
-import ipywidgets as widgets
 import torch
 import torch.nn.functional as F
 from matplotlib.patches import Polygon, Rectangle
 from torch import nn
 
 from course_utils.summary import Row, size_text, summarize
-from course_utils.viz import CourseFigure, figure_to_png
+from course_utils.viz import CourseFigure
 
 WINDOW, PAST, FUTURE, EDGE = "#fdae6b", "#ffffff", "#eeeeee", "#555555"
 KERNEL_COLOURS = ["#e6550d", "#3182bd", "#31a354", "#756bb1", "#d6616b", "#8c6d31"]
@@ -96,34 +96,6 @@ def conv1d_steps(x: torch.Tensor, u: torch.Tensor, positions=None, size: float =
     ax.set_aspect("equal")
     ax.set_axis_off()
     return fig
-
-
-class Conv1dStepper(widgets.VBox):
-    """A slider over the output positions of ``x ⊛ u`` and :func:`conv1d_steps` for the one
-    chosen, drawn as a PNG into an ``ipywidgets.Image`` (ipywidgets 7 and 8). Each position
-    is drawn once, then shown again from ``pictures``."""
-
-    def __init__(self, x: torch.Tensor, u: torch.Tensor):
-        self.x, self.u = _check_1d(x, u)
-        self.pictures: dict[int, bytes] = {}
-        self.slider = widgets.IntSlider(value=0, min=0, max=len(self.x) - len(self.u),
-                                        description="output")
-        self.image = widgets.Image(format="png")
-        super().__init__([self.slider, self.image])
-        self.add_class("course-explorer")  # hooks for the browser tests (tests/browser)
-        self.image.add_class("course-explorer-image")
-        self.slider.observe(lambda _change: self.redraw(), names="value")
-        self.redraw()
-
-    def redraw(self) -> None:
-        """Draw the step the slider points at."""
-        i = self.slider.value
-        if i not in self.pictures:
-            self.pictures[i] = figure_to_png(conv1d_steps(self.x, self.u, positions=[i]), dpi=90)
-        self.image.value = self.pictures[i]
-
-    def __repr__(self) -> str:
-        return f"Conv1dStepper(output {self.slider.value} of 0..{self.slider.max})"
 
 
 def _box(ax, x, y, w, h, depth, colour, faces="fst", slices=1, gid=None) -> None:

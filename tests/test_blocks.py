@@ -14,9 +14,8 @@ from matplotlib.patches import Rectangle
 from torch import nn
 from torchvision.models import alexnet
 
-from course_utils.blocks import Conv1dStepper, conv1d_steps, conv2d_blocks, network_diagram
+from course_utils.blocks import conv1d_steps, conv2d_blocks, network_diagram
 from course_utils.models import LectureNet, LeNet5
-from course_utils.viz import figure_to_png
 
 
 def _texts(fig, gid=None) -> list[str]:
@@ -51,7 +50,7 @@ def test_the_legibility_check_sees_overlapping_and_clipped_labels():
 
 
 # ---------------------------------------------------------------------------------------------
-# conv1d_steps and the stepper
+# conv1d_steps (the explorer that steps through it: tests/test_widgets_conv1d_stepper.py)
 
 
 def test_conv1d_steps_writes_the_lectures_sums():
@@ -89,22 +88,6 @@ def test_conv1d_steps_sums_agree_with_numpy_on_random_integers():
 def test_conv1d_steps_refuses_what_it_cannot_draw(x, u, positions, error, match):
     with pytest.raises(error, match=match):
         conv1d_steps(x, u, positions=positions)
-
-
-def test_the_stepper_redraws_the_step_its_slider_points_at():
-    x, u = torch.tensor([1.0, 2, 3, 4]), torch.tensor([3.0, 2])
-    stepper = Conv1dStepper(x, u)
-    assert (stepper.slider.min, stepper.slider.max) == (0, 2)
-    first = stepper.image.value
-    assert first[:4] == b"\x89PNG"
-    stepper.slider.value = 2
-    assert stepper.image.value != first
-    assert stepper.image.value == figure_to_png(conv1d_steps(x, u, positions=[2]), dpi=90)
-    stepper.slider.value = 0
-    assert stepper.image.value == first and sorted(stepper.pictures) == [0, 2]
-    assert repr(stepper) == "Conv1dStepper(output 0 of 0..2)"
-    assert "course-explorer" in stepper._dom_classes  # driven like an explorer in tests/browser
-    assert "course-explorer-image" in stepper.image._dom_classes
 
 
 # ---------------------------------------------------------------------------------------------

@@ -79,5 +79,7 @@ class Explorer(anywidget.AnyWidget):
 
 # ``from course_utils.widgets import conv_explorer`` gives the function that builds the
 # explorer (as the lecture's example reads); the module stays importable by its full name,
-# ``course_utils.widgets.conv_explorer``. Imported last: the module needs Explorer above.
+# ``course_utils.widgets.conv_explorer``. ``Conv1dStepper`` (notebook 01) likewise. Imported
+# last: the modules need Explorer above.
+from course_utils.widgets.conv1d_stepper import Conv1dStepper as Conv1dStepper  # noqa: E402
 from course_utils.widgets.conv_explorer import conv_explorer as conv_explorer  # noqa: E402

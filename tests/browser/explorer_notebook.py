@@ -1,10 +1,10 @@
 """The explorers' test notebook, and how the browser tests act on its explorers.
 
-``open_explorers(page, server)`` writes a notebook that builds the five explorers (small
+``open_explorers(page, server)`` writes a notebook that builds the six explorers (small
 stand-in data, or with ``COURSE_EXPLORER_BENCH=1`` real data: MNIST test digits, SqueezeNet, the
-Labrador photo) into the server's folder, opens it in JupyterLab (or Notebook 7), runs it and
-numbers its explorers; ``kernel``, ``control``, ``click_at`` and ``arrow`` are the small verbs
-of tests/browser/test_explorers_in_*.py.
+Labrador photo, a 16-value signal for the 1d stepper) into the server's folder, opens it in
+JupyterLab (or Notebook 7), runs it and numbers its explorers; ``kernel``, ``control``,
+``click_at`` and ``arrow`` are the small verbs of tests/browser/test_explorers_in_*.py.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ BENCH = os.environ.get("COURSE_EXPLORER_BENCH") == "1"
 REPEATS = int(os.environ.get("COURSE_LATENCY_REPEATS", 40 if BENCH else 12))
 KERNEL_REPEATS = max(4, REPEATS // 2)
 PATH = "explorer-tests/explorers.ipynb"
-CONV, EDITOR, POOL, ACT, PHOTO = range(5)  # the explorers' order in the notebook
+CONV, EDITOR, POOL, ACT, PHOTO, STEP = range(6)  # the explorers' order in the notebook
 
 SETUP = f'''import numpy as np
 import torch
@@ -32,6 +32,7 @@ from torch import nn
 
 from course_utils.models import LectureNet
 from course_utils.pretrained import Classifier
+from course_utils.widgets import Conv1dStepper
 from course_utils.widgets.activation_explorer import ActivationExplorer
 from course_utils.widgets.conv_explorer import conv_explorer
 from course_utils.widgets.filter_editor import FilterEditor
@@ -45,6 +46,7 @@ if {BENCH}:
 
     digits, labels = (t[:100] for t in mnist_tensors(train=False))
     classifier, photo = squeezenet_classifier(), labrador_photo()
+    signal, weights = torch.randn(16).round(decimals=1), torch.tensor([1.0, -2.0, 1.0])
 else:
     digits = (torch.rand(20, 28, 28) * 255).to(torch.uint8)
     labels = torch.arange(20) % 10
@@ -58,7 +60,8 @@ else:
         return pixels.permute(2, 0, 1).unsqueeze(0) / 255
 
     classifier = Classifier("MeanColour", MeanColour(), preprocess)
-    photo = Image.new("RGB", (40, 30), (0, 0, 255))'''
+    photo = Image.new("RGB", (40, 30), (0, 0, 255))
+    signal, weights = torch.tensor([1.0, 2, 3, 4]), torch.tensor([3.0, 2])  # the lecture's'''
 
 CELLS = [
     SETUP,
@@ -68,6 +71,7 @@ CELLS = [
     "act = ActivationExplorer(LectureNet().eval(), digits.float().div(255).unsqueeze(1), "
     "labels)\nact",
     "photos = PhotoClassifier(classifier, photo, 'start')\nphotos",
+    "stepper = Conv1dStepper(signal, weights)\nstepper",
 ]
 
 
@@ -83,17 +87,18 @@ def write_notebook(folder) -> None:
 
 
 def open_explorers(page, server, notebook7: bool = False) -> OpenNotebook:
-    """Open the explorers' notebook, run it, wait for the five explorers and watch them."""
+    """Open the explorers' notebook, run it, wait for the six explorers and watch them."""
     write_notebook(server.root_dir)
     notebook = OpenNotebook(page, server, PATH, notebook7)
     notebook.run_all(timeout=300)
-    page.wait_for_function("() => document.querySelectorAll('.course-explorer').length === 5",
+    page.wait_for_function("() => document.querySelectorAll('.course-explorer').length === 6",
                            timeout=60_000)
     assert watch(page) == ["Convolution arithmetic explorer",
                            "Filter editor: a 3×3 filter on an MNIST training digit",
                            "Pooling explorer", "Activation maps",
                            "Classify your own photo with " + ("SqueezeNet" if BENCH
-                                                              else "MeanColour")]
+                                                              else "MeanColour"),
+                           "1d convolution, one output at a time"]
     return notebook
 
 

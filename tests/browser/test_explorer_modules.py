@@ -4,8 +4,9 @@ Each explorer ships one ES module (``Explorer._esm``: geometry.js, drawing.js, t
 Here the very text each explorer sends to the browser is imported into a blank page, and what
 it computes in order to redraw without the kernel is compared, over seeded sweeps of settings,
 with :mod:`course_utils.arithmetic` (sizes, windows, footprints, formulas and messages, word
-for word) and with PyTorch (the ``nn.Conv2d(...)`` line it writes, pooling, a 3×3 response).
-No JupyterLab is needed: only the browser of the other browser tests.
+for word) and with PyTorch (the ``nn.Conv2d(...)`` line it writes, pooling, a 3×3 response,
+each step of the 1d stepper, rendered on a stand-in model, against ``F.conv1d`` and the still
+picture). No JupyterLab is needed: only the browser of the other browser tests.
 """
 
 from __future__ import annotations
@@ -19,17 +20,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_utils.arithmetic import Axis, footprint, pool_output_size
+from course_utils.blocks import conv1d_steps
 from course_utils.widgets import Explorer, es_module
 from course_utils.widgets.activation_explorer import ActivationExplorer
+from course_utils.widgets.conv1d_stepper import Conv1dStepper
 from course_utils.widgets.conv_explorer import ConvExplorer
 from course_utils.widgets.filter_editor import FilterEditor
 from course_utils.widgets.photo_classifier import PhotoClassifier
 from course_utils.widgets.pooling_explorer import PoolingExplorer
 
-EXPLORERS = [ConvExplorer, FilterEditor, PoolingExplorer, ActivationExplorer, PhotoClassifier]
+EXPLORERS = [ConvExplorer, FilterEditor, PoolingExplorer, ActivationExplorer, PhotoClassifier,
+             Conv1dStepper]
 
 MODULES = ["conv_explorer.js", "filter_editor.js", "pooling_explorer.js",
-           "activation_explorer.js", "photo_classifier.js"]
+           "activation_explorer.js", "photo_classifier.js", "conv1d_stepper.js"]
 SEED = 13
 
 IMPORT = """async (source) => {
@@ -69,6 +73,42 @@ RESPONSES = """(cases) => cases.map(([values, h, w, weights]) => {
   const out = mod.correlate3x3(values, h, w, weights);
   return {rows: out.rows, cols: out.cols, values: Array.from(out.values)};
 })"""
+
+# The 1d stepper rendered with a stand-in model (get, set, on, save_changes, as anywidget's),
+# moved to each position in turn: what it writes there, and where it puts what moves.
+STEPS = """async (numbers) => {
+  const state = {numbers, position: 0, interval_ms: 800}, handlers = {};
+  const model = {
+    get: (key) => state[key],
+    set: (key, value) => {
+      const old = state[key];
+      state[key] = value;
+      if (old !== value) { (handlers[`change:${key}`] || []).forEach((f) => f()); }
+    },
+    on: (event, f) => { (handlers[event] ||= []).push(f); },
+    save_changes: () => {},
+  };
+  const el = document.createElement('div');
+  document.body.replaceChildren(el);
+  mod.default.render({model, el});
+  const q = (selector) => el.querySelector(selector);
+  const texts = (selector) => [...el.querySelectorAll(selector)].map((t) => t.textContent);
+  const seen = [];
+  for (let i = 0; i < numbers.outputs.length; i++) {
+    model.set('position', i);
+    await new Promise((done) => setTimeout(done));
+    seen.push({sum: q('.course-formula').textContent, line: mod.sumLine(numbers, i),
+               products: texts('.products text'), kernel: texts('.kernel text'),
+               window: Number(q('.window').getAttribute('x')),
+               moved: [q('.kernel'), q('.products')].map((g) => g.getAttribute('transform')),
+               chosen: q('.chosen').textContent,
+               future: ['x', 'width'].map((a) => Number(q('.future').getAttribute(a))),
+               slider: Number(q('input[type=range]').value),
+               valueNow: Number(q('svg[role=slider]').getAttribute('aria-valuenow')),
+               redraws: Number(q('.course-explorer').dataset.redraws)});
+  }
+  return seen;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +245,38 @@ def test_the_key_the_page_matches_pytorchs_check_with(page):
         explorer.dilation, explorer.transposed])
     assert page_key == explorer.check["key"]
     assert json.loads(page_key)[1] == [3, 2]
+
+
+def test_each_step_of_the_1d_stepper_is_conv1ds_and_the_still_pictures(page):
+    """Over random signals and kernels: at every position the page writes the products of the
+    window and the kernel, and their sum, as F.conv1d gives them and conv1d_steps writes them."""
+    load(page, "conv1d_stepper.js")
+    gen = torch.Generator().manual_seed(SEED)
+    rng = random.Random(SEED)
+    steps = 0
+    for n in range(30):
+        width = rng.randint(1, 16)
+        w = rng.randint(1, width)
+        x = (torch.randn(width, generator=gen) * 4).round(decimals=n % 3)
+        u = (torch.randn(w, generator=gen) * 2).round(decimals=(n // 3) % 2)
+        seen = page.evaluate(STEPS, Conv1dStepper(x, u).numbers)
+        out = F.conv1d(x.view(1, 1, -1), u.view(1, 1, -1)).view(-1)
+        still = conv1d_steps(x, u).axes[0].texts
+        sums = [t.get_text() for t in still if t.get_gid() == "sum"]
+        products = [t.get_text() for t in still if t.get_gid() == "product"]
+        kernel = [t.get_text() for t in still if t.get_gid() == "u"][:w]
+        assert len(seen) == len(out) == width - w + 1
+        for i, got in enumerate(seen):
+            assert got["sum"] == got["line"] == sums[i]
+            assert got["products"] == products[i * w : (i + 1) * w]
+            assert got["kernel"] == kernel
+            product = x[i : i + w] * u  # the products and the sum, to the digits written
+            assert [float(p) for p in got["products"]] == pytest.approx(product.tolist(),
+                                                                        rel=0.05, abs=0.005)
+            assert float(got["chosen"]) == pytest.approx(float(out[i]), rel=0.05, abs=0.005)
+            assert got["window"] == got["slider"] == got["valueNow"] == i
+            assert all(m.startswith(f"translate({i} ") for m in got["moved"])
+            assert got["future"] == [i + 1, len(out) - 1 - i]
+            assert got["redraws"] == 1 + i  # one redraw per change of position
+        steps += len(seen)
+    assert steps > 100
