@@ -3,8 +3,8 @@
 // picture (blocks.conv1d_steps) writes it; choosing the position only moves things here.
 
 const CELL = 40; // CSS pixels per cell at most
-const MIN_CELL = 26; // at least: a longer signal scrolls sideways rather than shrink
-const NAMES = 3.4; // cells left of the rows for their names
+const MIN_CELL = 32; // at least: a longer signal scrolls sideways rather than shrink
+const NAMES = 2.5; // cells left of the rows for their names
 const ROWS = {x: 0, u: 1.35, products: 2.7, outputs: 4.6}; // top of each row, in cells
 const FUTURE = "#eeeeee"; // outputs not reached yet
 
@@ -12,20 +12,6 @@ const FUTURE = "#eeeeee"; // outputs not reached yet
 export function sumLine(numbers, i) {
   const terms = numbers.products[i].join(" + ").replaceAll("+ -", "− ");
   return `output ${i}: ${terms} = ${numbers.outputs[i]}`;
-}
-
-function number(x, y, text, attrs = {}) {
-  return svg("text", {x, y, text, "font-size": fontSize(text), "text-anchor": "middle",
-                      "dominant-baseline": "central", fill: COLOURS.text, ...attrs});
-}
-
-function fontSize(text) {
-  return Math.min(0.42, 1.6 / text.length);
-}
-
-function setNumber(node, text) {
-  node.textContent = text;
-  node.setAttribute("font-size", fontSize(text));
 }
 
 // A row of n cells from (x0, y): its background and its grid lines.
@@ -45,6 +31,12 @@ function render({model, el}) {
   const numbers = model.get("numbers");
   const {x, u, products, outputs} = numbers;
   const w = u.length, last = outputs.length - 1, width = NAMES + x.length;
+  // One size for every number, the longest fitting its cell.
+  const longest = [x, u.map((v) => `×${v}`), products.flat(), outputs]
+    .reduce((m, texts) => texts.reduce((n, t) => Math.max(n, t.length), m), 1);
+  const number = (cx, cy, text, attrs = {}) => svg("text", {
+    x: cx, y: cy, text, "font-size": Math.min(0.42, 1.6 / longest), "text-anchor": "middle",
+    "dominant-baseline": "central", fill: COLOURS.text, ...attrs});
   const commit = committer(model);
   const choose = (i) => {
     const to = Math.max(0, Math.min(last, i));
@@ -92,6 +84,7 @@ function render({model, el}) {
     viewBox: `${-NAMES} -0.1 ${width} ${ROWS.outputs + 1.2}`, role: "slider", tabindex: 0,
     "aria-label": "the kernel's position: arrow keys, Home and End move it",
     "aria-valuemin": 0, "aria-valuemax": last, class: "course-conv1d",
+    "data-output-left": 0, "data-output-top": ROWS.outputs, // for the browser tests
     style: `display: block; width: 100%; height: auto; max-width: ${CELL * width}px;` +
       ` min-width: ${MIN_CELL * width}px; touch-action: none`}, [
     svg("g", {"aria-hidden": "true"}, [
@@ -147,14 +140,14 @@ function render({model, el}) {
     windowCells.setAttribute("x", i);
     kernel.setAttribute("transform", `translate(${i} ${ROWS.u})`);
     productRow.setAttribute("transform", `translate(${i} ${ROWS.products})`);
-    products[i].forEach((text, j) => setNumber(productTexts[j], text));
+    products[i].forEach((text, j) => { productTexts[j].textContent = text; });
     const below = ROWS.products + 1.08, top = ROWS.outputs - 0.06, end = i + 0.5;
     arrow.setAttribute("d", `M${i + 0.08} ${below}v0.14H${i + w - 0.08}v-0.14` +
       `M${i + w / 2} ${below + 0.14}L${end} ${top}M${end - 0.12} ${top - 0.2}L${end} ${top}` +
       `L${end + 0.12} ${top - 0.2}`);
     chosen.setAttribute("x", i);
     chosenText.setAttribute("x", end);
-    setNumber(chosenText, outputs[i]);
+    chosenText.textContent = outputs[i];
     future.setAttribute("x", i + 1);
     future.setAttribute("width", last - i);
     const line = sumLine(numbers, i);

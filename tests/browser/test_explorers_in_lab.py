@@ -1,6 +1,6 @@
 """Every explorer in JupyterLab, operated from the keyboard and with the pointer, and timed.
 
-One notebook (explorer_notebook.py writes it into the server's folder) builds the five
+One notebook (explorer_notebook.py writes it into the server's folder) builds the six
 explorers on small stand-in data; it is run once. Each test then operates one explorer as a
 learner would (arrow keys on a slider or on the picture, a typed number, a click on a cell, a
 chosen file), checks that the picture is redrawn, and checks what the page shows against the
@@ -26,6 +26,7 @@ from explorer_notebook import (
     PHOTO,
     POOL,
     REPEATS,
+    STEP,
     arrow,
     click_at,
     control,
@@ -216,23 +217,72 @@ def test_photo_classifier(lab):
     assert "notes.txt: could not read this file as an image" in photo.state()["message"]
 
 
+def test_conv1d_stepper(lab):
+    page, step = lab.page, Probe(lab.page, STEP)
+    root = step.root
+    still = "[t.get_text() for t in stepper.figure().axes[0].texts if t.get_gid() == 'sum']"
+    step.change(arrow(control(root, "output position")), "next position, from keys")
+    assert kernel(lab, "stepper.position") == 1
+    assert [step.text(".course-formula")] == kernel(lab, still) == ["output 1: 6 + 6 = 12"]
+    assert "the window x[1 : 3] = (2, 3) times the kernel u = (3, 2)" in step.state()["status"]
+    picture = root.get_by_role("slider", name="the kernel's position: arrow keys, Home and End "
+                                               "move it")
+    step.change(arrow(picture, "End"), "the last position, from keys on the picture")
+    assert kernel(lab, "stepper.position") == 2
+    products = root.locator(".products text").all_text_contents()
+    assert products == kernel(lab, "stepper.numbers['products'][2]") == ["9", "8"]
+    assert [float(p) for p in products] == kernel(lab, "stepper.products()[2].tolist()")
+    assert control(root, "output position").input_value() == "2"
+
+    step.change(lambda: picture.click(position=output_cell(picture, 0, 0)), "clicking output 0")
+    assert kernel(lab, "stepper.position") == 0
+    assert root.locator(".chosen").text_content() == "7"
+
+    def drag():
+        box = picture.bounding_box()
+        start, end = output_cell(picture, 0, 0), output_cell(picture, 0, 2)
+        page.mouse.move(box["x"] + start["x"], box["y"] + start["y"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + end["x"], box["y"] + end["y"], steps=4)
+        page.mouse.up()
+
+    step.change(drag, "dragging the kernel along")
+    assert kernel(lab, "stepper.position") == 2
+    assert [step.text(".course-formula")] == kernel(lab, still) == ["output 2: 9 + 8 = 17"]
+
+    play = root.get_by_role("button", name="▶ play")
+    seen = set()
+    play.click()
+    for _ in range(3):
+        page.wait_for_function(
+            "([i, n]) => Number(document.querySelector(`[data-course-index=\"${i}\"]`)"
+            ".dataset.redraws) > n", arg=[STEP, step.state()["redraws"]])
+        seen.add(kernel(lab, "stepper.position"))
+    root.get_by_role("button", name="⏸ pause").click()
+    assert len(seen) >= 2, seen
+
+
 def test_latency(lab, latency):
     """Many changes per explorer, timed: the page alone, and with the kernel's data."""
     page = lab.page
-    probes = [Probe(page, i) for i in range(5)]
+    probes = [Probe(page, i) for i in range(6)]
     names = ["conv explorer (03)", "filter editor (02)", "pooling explorer (04)",
-             "activation explorer (07)", "photo classifier (08)"]
+             "activation explorer (07)", "photo classifier (08)", "1d convolution stepper (01)"]
     conv = probes[CONV].root
     if control(conv, "mode").input_value() != "conv":
         probes[CONV].change(lambda: control(conv, "mode").select_option("conv"))
     for name in ("input size, rows", "input size, columns"):  # the largest picture: 24×24 + 9×9
         if control(conv, name).input_value() != "16":
             probes[CONV].change(arrow(control(conv, name), "End"))
+    position = control(probes[STEP].root, "output position")
+    if position.input_value() != "0":
+        probes[STEP].change(arrow(position, "Home"))
     browser = {
         CONV: ("stride, columns (slider), 16×16 input", control(conv, "stride s, columns")),
         POOL: ("kernel (slider)", control(probes[POOL].root, "kernel")),
         ACT: ("map (slider)", control(probes[ACT].root, "map")),
         PHOTO: ("top k (slider)", control(probes[PHOTO].root, "top k")),
+        STEP: ("output position (slider)", position),
     }
     for index, (what, slider) in browser.items():
         times = [probes[index].change(arrow(slider, "ArrowLeft" if k % 2 else "ArrowRight"),
