@@ -5,8 +5,9 @@
 
 Runs tests/browser/test_explorers_in_lab.py::test_latency with real data
 (``COURSE_EXPLORER_BENCH=1``: MNIST test digits, an untrained LectureNet, which costs what the
-trained one does, SqueezeNet and two JPEG photos) in JupyterLab in headless Chromium, and
-prints test-artifacts/explorer-latency-browser.md: per explorer, the median and 95th percentile
+trained one does, SqueezeNet, two JPEG photos, a 16-value signal and a 3-tap kernel for the 1d
+stepper) in JupyterLab in headless Chromium, and prints
+test-artifacts/explorer-latency-browser.md: per explorer, the median and 95th percentile
 of the time from the event's time stamp in the page (a key press on a slider, a typed number,
 a chosen file) to the first frame after the redraw. Changes the page answers alone are timed
 apart from those that need the kernel (another digit, another photo).

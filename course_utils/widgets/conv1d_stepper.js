@@ -3,7 +3,8 @@
 // picture (blocks.conv1d_steps) writes it; choosing the position only moves things here.
 
 const CELL = 40; // CSS pixels per cell at most
-const MIN_CELL = 32; // at least: a longer signal scrolls sideways rather than shrink
+const MIN_CELL = 32; // at least (more for long numbers): a long signal scrolls sideways
+const MIN_TEXT = 11; // CSS pixels, the smallest number written
 const NAMES = 2.5; // cells left of the rows for their names
 const ROWS = {x: 0, u: 1.35, products: 2.7, outputs: 4.6}; // top of each row, in cells
 const FUTURE = "#eeeeee"; // outputs not reached yet
@@ -14,14 +15,14 @@ export function sumLine(numbers, i) {
   return `output ${i}: ${terms} = ${numbers.outputs[i]}`;
 }
 
-// A row of n cells from (x0, y): its background and its grid lines.
-function cells(x0, y, n, fill, extra = {}) {
-  return svg("rect", {x: x0, y, width: n, height: 1, fill, ...extra});
+// A row of n cells from (0, y): its background (cells) and, drawn on top, its lines (gridLines).
+function cells(y, n, fill, extra = {}) {
+  return svg("rect", {x: 0, y, width: n, height: 1, fill, ...extra});
 }
 
-function gridLines(x0, y, n) {
-  const d = [`M${x0} ${y}h${n}M${x0} ${y + 1}h${n}`];
-  for (let k = 0; k <= n; k++) { d.push(`M${x0 + k} ${y}v1`); }
+function gridLines(y, n) {
+  const d = [`M0 ${y}h${n}M0 ${y + 1}h${n}`];
+  for (let k = 0; k <= n; k++) { d.push(`M${k} ${y}v1`); }
   return svg("path", {d: d.join(""), fill: "none", stroke: COLOURS.grid, "stroke-width": 1,
                       "vector-effect": "non-scaling-stroke"});
 }
@@ -34,8 +35,9 @@ function render({model, el}) {
   // One size for every number, the longest fitting its cell.
   const longest = [x, u.map((v) => `×${v}`), products.flat(), outputs]
     .reduce((m, texts) => texts.reduce((n, t) => Math.max(n, t.length), m), 1);
+  const size = Math.min(0.42, 1.6 / longest), least = Math.max(MIN_CELL, MIN_TEXT / size);
   const number = (cx, cy, text, attrs = {}) => svg("text", {
-    x: cx, y: cy, text, "font-size": Math.min(0.42, 1.6 / longest), "text-anchor": "middle",
+    x: cx, y: cy, text, "font-size": size, "text-anchor": "middle",
     "dominant-baseline": "central", fill: COLOURS.text, ...attrs});
   const commit = committer(model);
   const choose = (i) => {
@@ -64,18 +66,19 @@ function render({model, el}) {
 
   // The picture, built once: the rows and their names, and what moves with the position
   // (the window, the kernel and its products, the sum's arrow, the chosen and future outputs).
-  const windowCells = cells(0, ROWS.x, w, COLOURS.read, {class: "window"});
-  const kernel = svg("g", {class: "kernel"}, [cells(0, 0, w, COLOURS.read, {"fill-opacity": 0.35}),
-                               ...u.map((v, j) => number(j + 0.5, 0.5, `×${v}`)),
-                               gridLines(0, 0, w)]);
+  const windowCells = cells(ROWS.x, w, COLOURS.read, {class: "window"});
+  const kernel = svg("g", {class: "kernel"}, [
+    cells(0, w, COLOURS.read, {"fill-opacity": 0.35}),
+    ...u.map((v, j) => number(j + 0.5, 0.5, `×${v}`)), gridLines(0, w)]);
   const productTexts = u.map((_, j) => number(j + 0.5, 0.5, ""));
-  const productRow = svg("g", {class: "products"}, [cells(0, 0, w, "#fff"), ...productTexts, gridLines(0, 0, w)]);
+  const productRow = svg("g", {class: "products"},
+                         [cells(0, w, "#fff"), ...productTexts, gridLines(0, w)]);
   const arrow = svg("path", {fill: "none", stroke: COLOURS.text, "stroke-width": 1.5,
                              "vector-effect": "non-scaling-stroke"});
-  const chosen = cells(0, ROWS.outputs, 1, COLOURS.selected);
+  const chosen = cells(ROWS.outputs, 1, COLOURS.selected);
   const chosenText = number(0.5, ROWS.outputs + 0.5, "", {fill: "#fff", "font-weight": 600,
                                                         class: "chosen"});
-  const future = cells(0, ROWS.outputs, 0, FUTURE, {class: "future"});
+  const future = cells(ROWS.outputs, 0, FUTURE, {class: "future"});
   const names = [["x", ROWS.x], ["u", ROWS.u], ["products", ROWS.products],
                  ["x ⊛ u", ROWS.outputs]].map(([name, y]) => svg("text", {
     x: -0.3, y: y + 0.5, text: name, "font-size": 0.4, "text-anchor": "end",
@@ -85,16 +88,16 @@ function render({model, el}) {
     "aria-label": "the kernel's position: arrow keys, Home and End move it",
     "aria-valuemin": 0, "aria-valuemax": last, class: "course-conv1d",
     "data-output-left": 0, "data-output-top": ROWS.outputs, // for the browser tests
-    style: `display: block; width: 100%; height: auto; max-width: ${CELL * width}px;` +
-      ` min-width: ${MIN_CELL * width}px; touch-action: none`}, [
+    style: `display: block; width: 100%; height: auto; touch-action: none;` +
+      ` max-width: ${Math.max(CELL, least) * width}px; min-width: ${least * width}px`}, [
     svg("g", {"aria-hidden": "true"}, [
       ...names,
-      cells(0, ROWS.x, x.length, "#fff"), windowCells,
-      ...x.map((v, k) => number(k + 0.5, ROWS.x + 0.5, v)), gridLines(0, ROWS.x, x.length),
+      cells(ROWS.x, x.length, "#fff"), windowCells,
+      ...x.map((v, k) => number(k + 0.5, ROWS.x + 0.5, v)), gridLines(ROWS.x, x.length),
       kernel, productRow, arrow,
-      cells(0, ROWS.outputs, last + 1, "#fff"),
+      cells(ROWS.outputs, last + 1, "#fff"),
       ...outputs.map((v, k) => number(k + 0.5, ROWS.outputs + 0.5, v)),
-      chosen, chosenText, future, gridLines(0, ROWS.outputs, last + 1)])]);
+      chosen, chosenText, future, gridLines(ROWS.outputs, last + 1)])]);
   const scroller = html("div", {style: "overflow-x: auto; max-width: 100%"}, [picture]);
   const sum = html("div", {class: "course-formula", style: "font-size: 14px"});
   parts.picture.append(sum, scroller);
