@@ -1,7 +1,7 @@
 """The explorers in Jupyter Notebook 7: the same notebook, its conv explorer operated.
 
 Notebook 7's pages come from the same server as JupyterLab's (tests/browser/conftest.py);
-the notebook is the one test_explorers_in_lab.py writes. All five explorers must display;
+the notebook is the one test_explorers_in_lab.py writes. All six explorers must display;
 the convolution explorer is then operated from the keyboard and with the pointer, and what
 the page shows is checked against the kernel.
 """
