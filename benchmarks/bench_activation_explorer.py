@@ -14,8 +14,9 @@ from __future__ import annotations
 import torch
 from timing import report, time_changes
 
+from course_utils.checkpoints import CheckpointError, default_checkpoint, load_checkpoint
 from course_utils.models import LectureNet
-from course_utils.training import CheckpointError, default_checkpoint, load_checkpoint, mnist_data
+from course_utils.training import mnist_data
 from course_utils.widgets.activation_explorer import ActivationExplorer
 
 

@@ -1,11 +1,12 @@
 """Data-parallel training with ``DistributedDataParallel`` on the CPU (notebook 07).
 
-``python -m course_utils.distributed --world-size 2 --steps 3`` starts two processes that talk
-through ``torch.distributed`` (gloo backend, on 127.0.0.1 and a free port) and train the
-lecture's network together. At every step each process (rank) takes its share of the
-minibatch, DDP averages the gradients across ranks during ``backward``, and every rank takes
-the same optimiser step. Rank 0 then prints, per step, the shape of each rank's share, the loss
-averaged over ranks, and whether the weights are identical on every rank (they must be).
+``python -m course_utils.distributed --world-size 2 --steps 3`` trains the lecture's network
+with two processes, itself (rank 0) and one it starts, that talk through ``torch.distributed``
+(gloo backend, on 127.0.0.1 and a free port). At every step each process (rank) takes its
+share of the minibatch, DDP averages the gradients across ranks during ``backward``, and every
+rank takes the same optimiser step. Rank 0 then prints, per step, the shape of each rank's
+share, the loss averaged over ranks, and whether the weights are identical on every rank (they
+must be).
 
 With ``--check`` the final weights are also compared with one process training on the whole
 minibatches: averaged share gradients equal the full-batch gradient, so they agree.
@@ -17,8 +18,8 @@ import argparse
 import os
 import socket
 import sys
-import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import torch
@@ -29,10 +30,16 @@ from torch.nn import functional as F
 
 from course_utils.models import LectureNet
 
-# On Linux the ranks are forked from this process: they share its memory (torch's libraries
-# included) until they write to it, which keeps notebook 07 within Binder's 2 GB. Elsewhere
-# (macOS, Windows) fork is unsafe or missing, and each rank starts a fresh interpreter.
-START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+# On Linux the other ranks are forked from this process: they share its memory (torch's
+# libraries included) until they write to it. Elsewhere (macOS, Windows) fork is unsafe or
+# missing, and each rank starts a fresh interpreter ("spawn"), which costs a few hundred MB
+# more. COURSE_DDP_START_METHOD=spawn forces the latter (tests/test_distributed.py does, on
+# Linux, and checks that notebook 07 still fits Binder's 2 GB).
+START_METHOD = os.environ.get("COURSE_DDP_START_METHOD") or (
+    "fork" if sys.platform.startswith("linux") else "spawn"
+)
+START_METHODS = ("fork", "spawn")
+TIMEOUT_S = 60  # a rank waiting longer than this for the others gives up
 
 
 @dataclass(frozen=True)
@@ -88,10 +95,16 @@ def flat_weights(model: nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
 
 
-def _worker(rank: int, config: Config, port: int, x, y, result_path: str) -> None:
-    torch.set_num_threads(1)
+def _worker(rank: int, config: Config, port: int, x, y) -> tuple[list[str], dict]:
+    """One rank's training: its report lines and final weights (rank 0's are the run's)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one core per rank
     dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=config.world_size
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=config.world_size,
+        timeout=timedelta(seconds=TIMEOUT_S),
     )
     try:
         model = nn.parallel.DistributedDataParallel(make_model(config.seed))
@@ -120,10 +133,15 @@ def _worker(rank: int, config: Config, port: int, x, y, result_path: str) -> Non
             )
             if not same:
                 raise RuntimeError(f"weights differ across ranks after step {step}")
-        if rank == 0:
-            torch.save({"lines": lines, "state": model.module.state_dict()}, result_path)
+        return lines, model.module.state_dict()
     finally:
         dist.destroy_process_group()
+        torch.set_num_threads(threads)
+
+
+def _started_rank(index: int, config: Config, port: int, x, y) -> None:
+    """What a started process runs: rank ``index + 1`` (rank 0 is the process that started it)."""
+    _worker(index + 1, config, port, x, y)
 
 
 def single_process(config: Config, x: torch.Tensor, y: torch.Tensor) -> dict:
@@ -160,7 +178,7 @@ def load_data(
         return x, torch.randint(0, 10, (n_train,), generator=generator)
     from course_utils.training import mnist_data
 
-    data = mnist_data(n_train=n_train, n_test=1)
+    data = mnist_data(validation=0, n_train=n_train, n_test=1)
     return data.train_x, data.train_y
 
 
@@ -170,36 +188,56 @@ def _is_connection_problem(err: Exception) -> bool:
 
 
 def run(
-    config: Config, x: torch.Tensor, y: torch.Tensor, attempts: int = 3
+    config: Config,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    attempts: int = 3,
+    start_method: str = START_METHOD,
 ) -> tuple[list[str], dict]:
     """Train with ``config.world_size`` processes; return rank 0's report lines and weights.
 
-    ``x`` is ``N×1×28×28`` and ``y`` is ``N`` with ``N >= config.n_train``. A run that fails
+    ``x`` is ``N×1×28×28`` and ``y`` is ``N`` with ``N >= config.n_train``. This process is
+    rank 0; the others are started by ``start_method`` ("fork" or "spawn"). A run that fails
     to connect (its port taken meanwhile) is tried again on another port, ``attempts`` times.
     """
     if len(x) < config.n_train or len(y) != len(x):
         raise ValueError(f"need {config.n_train} images and labels, got {len(x)} and {len(y)}")
+    if start_method not in START_METHODS:
+        raise ValueError(f"start_method must be one of {START_METHODS}, got {start_method!r}")
+    if not isinstance(attempts, int) or attempts < 1:
+        raise ValueError(f"attempts must be a positive int, got {attempts!r}")
     if sys.platform.startswith("linux"):
         os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
-    with tempfile.TemporaryDirectory() as tmp:
-        result_path = str(Path(tmp) / "rank0.pt")
-        for attempt in range(1, attempts + 1):
+    x, y = x[: config.n_train], y[: config.n_train]
+    for attempt in range(1, attempts + 1):
+        port = free_port()
+        others = mp.start_processes(
+            _started_rank,
+            args=(config, port, x, y),
+            nprocs=config.world_size - 1,
+            join=False,
+            start_method=start_method,
+        )
+        try:
+            lines, state = _worker(0, config, port, x, y)
+            while not others.join():
+                pass
+            return lines, state
+        except Exception as err:
+            failure = err
             try:
-                mp.start_processes(
-                    _worker,
-                    args=(config, free_port(), x[: config.n_train], y[: config.n_train],
-                          result_path),
-                    nprocs=config.world_size,
-                    join=True,
-                    start_method=START_METHOD,
-                )
-                break
-            except mp.ProcessRaisedException as err:
-                # the free port can be taken by another program before rank 0 binds it
-                if attempt == attempts or not _is_connection_problem(err):
+                others.join(timeout=10)  # a rank that failed first says why
+            except (mp.ProcessRaisedException, mp.ProcessExitedException) as err_of_rank:
+                failure = err_of_rank
+            for process in others.processes:
+                if process.is_alive():
+                    process.terminate()
+                process.join()
+            # the free port can be taken by another program before rank 0 binds it
+            if attempt == attempts or not _is_connection_problem(failure):
+                if failure is err:
                     raise
-        result = torch.load(result_path, weights_only=True)
-    return result["lines"], result["state"]
+                raise failure from err
 
 
 def main(argv=None) -> int:
@@ -212,6 +250,8 @@ def main(argv=None) -> int:
     parser.add_argument("--synthetic", action="store_true", help="random images, not MNIST")
     parser.add_argument("--data", help="a torch.save'd dict of images 'x' and labels 'y'")
     parser.add_argument("--check", action="store_true", help="compare with one process")
+    parser.add_argument("--start-method", choices=START_METHODS, default=START_METHOD,
+                        help=f"how the ranks start (default here: {START_METHOD})")
     args = parser.parse_args(argv)
     config = Config(args.world_size, args.steps, args.batch_size, args.n_train, args.seed)
     x, y = load_data(config.n_train, args.synthetic, args.data)
@@ -219,7 +259,7 @@ def main(argv=None) -> int:
         f"{config.world_size} processes (gloo, CPU), global minibatch {config.batch_size}, "
         f"{config.steps} steps"
     )
-    lines, state = run(config, x, y)
+    lines, state = run(config, x, y, start_method=args.start_method)
     print("\n".join(lines))
     if args.check:
         reference = single_process(config, x, y)

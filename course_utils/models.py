@@ -1,4 +1,4 @@
-"""The course's own networks: the lecture's MNIST convnet and LeNet-5 (notebooks 05 to 07)."""
+"""The course's own networks: the lecture's MNIST convnet and LeNet-5 (notebooks 05 to 08)."""
 
 from __future__ import annotations
 
@@ -10,23 +10,27 @@ from torch.nn import functional as F
 class LectureNet(nn.Module):
     """The lecture's MNIST convnet: ``N×1×28×28`` images to ``N×10`` class scores.
 
-    conv 1→32 5×5, max-pool 3, relu, conv 32→64 5×5, max-pool 2, relu, view 256,
-    fc 256→200, relu, fc 200→10: 105,506 parameters.
+    conv 1→c1 5×5, max-pool 3, relu, conv c1→c2 5×5, max-pool 2, relu, view c2·2·2 values,
+    fc →hidden, relu, fc hidden→10. The defaults are the lecture's widths (32, 64, 200):
+    105,506 parameters. Notebook 06 prints this class, notebook 07 trains it and varies it.
     """
 
-    def __init__(self):
+    def __init__(self, c1: int = 32, c2: int = 64, hidden: int = 200):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, kernel_size=5)
-        self.conv2 = nn.Conv2d(32, 64, kernel_size=5)
-        self.fc1 = nn.Linear(256, 200)
-        self.fc2 = nn.Linear(200, 10)
+        for name, width in (("c1", c1), ("c2", c2), ("hidden", hidden)):
+            if not isinstance(width, int) or width < 1:
+                raise ValueError(f"{name} must be a positive int, got {width!r}")
+        self.conv1 = nn.Conv2d(1, c1, kernel_size=5)
+        self.conv2 = nn.Conv2d(c1, c2, kernel_size=5)
+        self.fc1 = nn.Linear(c2 * 2 * 2, hidden)
+        self.fc2 = nn.Linear(hidden, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
             raise ValueError(f"expected images N×1×28×28, got shape {tuple(x.shape)}")
         x = F.relu(F.max_pool2d(self.conv1(x), kernel_size=3, stride=3))
         x = F.relu(F.max_pool2d(self.conv2(x), kernel_size=2, stride=2))
-        x = x.view(-1, 256)
+        x = x.view(-1, self.fc1.in_features)
         x = F.relu(self.fc1(x))
         return self.fc2(x)
 

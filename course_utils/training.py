@@ -1,30 +1,29 @@
-"""Training a network on MNIST held in memory: data, loop, evaluation, checkpoints (notebook 07).
+"""Training on MNIST held in memory: the data, the recipe, the loop, evaluation (notebook 07).
 
 The whole of MNIST fits in memory as float tensors (60,000×1×28×28 is 188 MB), so a minibatch
-is a slice of a shuffled index, with no per-sample Python work. :func:`fit` trains with AdamW
-and a one-cycle learning-rate schedule and keeps the loss and accuracy curves;
-:func:`save_checkpoint` / :func:`load_checkpoint` store the weights with metadata (test
-accuracy, seed, torch version, architecture) and refuse a file that is corrupt or was made for
-another network; :func:`train_or_load` reuses a valid saved model and retrains otherwise.
+is a slice of a shuffled index, with no per-sample Python work. :func:`mnist_data` holds out a
+validation set from the training digits; :func:`fit` is the loop notebook 07 teaches (the same
+text: the tests compare them), driven by a :class:`Recipe` and recording a :class:`History`.
+Saving and reusing trained models: ``course_utils.checkpoints``.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+from tqdm import tqdm
 
-from course_utils.data import data_dir, mnist_tensors
+from course_utils.data import mnist_tensors
 
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
-CHECKPOINT_FORMAT = 1
+VALIDATION = 5_000  # training digits held out to watch training and choose a recipe
 
 
 def pick_device(prefer: str | None = None) -> torch.device:
@@ -56,10 +55,16 @@ def normalise(images: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class MnistData:
-    """MNIST as four tensors on one device: images ``N×1×28×28`` float32, labels ``N`` int64."""
+    """MNIST on one device: images ``N×1×28×28`` float32 and labels ``N`` int64, three sets.
+
+    ``train_*`` are learned from, ``val_*`` (held out from MNIST's training digits) watch
+    training and choose between recipes, ``test_*`` are scored once, at the end.
+    """
 
     train_x: torch.Tensor
     train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
     test_x: torch.Tensor
     test_y: torch.Tensor
 
@@ -67,25 +72,47 @@ class MnistData:
         return MnistData(*(t.to(device) for t in self.tensors()))
 
     def tensors(self) -> tuple[torch.Tensor, ...]:
-        return self.train_x, self.train_y, self.test_x, self.test_y
+        return self.train_x, self.train_y, self.val_x, self.val_y, self.test_x, self.test_y
 
 
-def mnist_data(device=None, n_train: int | None = None, n_test: int | None = None) -> MnistData:
-    """The normalised MNIST training (60,000) and test (10,000) sets as tensors on ``device``.
+def mnist_data(
+    device=None,
+    validation: int = VALIDATION,
+    seed: int = 0,
+    n_train: int | None = None,
+    n_test: int | None = None,
+) -> MnistData:
+    """MNIST normalised, on ``device``: 60,000 training digits split in two, 10,000 test digits.
 
-    ``n_train`` / ``n_test`` keep only the first images (for quick tests).
+    ``validation`` training digits, drawn at random with ``seed``, are held out as the
+    validation set; the others are the training set (both in MNIST's order). ``n_train`` /
+    ``n_test`` keep only the first training / test images (for quick tests).
     """
-    train_images, train_labels = mnist_tensors(train=True)
+    images, labels = mnist_tensors(train=True)
+    if not isinstance(validation, int) or not 0 <= validation < len(images):
+        raise ValueError(
+            f"validation must be an int from 0 to {len(images) - 1}, got {validation!r}"
+        )
+    held_out = torch.zeros(len(images), dtype=torch.bool)
+    draw = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    held_out[draw[:validation]] = True
     test_images, test_labels = mnist_tensors(train=False)
-    train_x, test_x = normalise(train_images[:n_train]), normalise(test_images[:n_test])
-    data = MnistData(train_x, train_labels[:n_train].clone(), test_x, test_labels[:n_test].clone())
+    data = MnistData(
+        normalise(images[~held_out][:n_train]),
+        labels[~held_out][:n_train],
+        normalise(images[held_out]),
+        labels[held_out],
+        normalise(test_images[:n_test]),
+        test_labels[:n_test].clone(),
+    )
     return data.to(device) if device is not None else data
 
 
-def _check_xy(x, y, name: str = "x") -> None:
+def _check_xy(x, y) -> None:
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
         raise TypeError(
-            f"expected tensors {name} and labels, got {type(x).__name__} and {type(y).__name__}"
+            f"expected tensors of images and labels, got {type(x).__name__} and "
+            f"{type(y).__name__}"
         )
     if x.dim() != 4 or y.dim() != 1 or len(x) != len(y):
         raise ValueError(
@@ -113,207 +140,93 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return (predict(model, x, batch_size).argmax(1) == y).float().mean().item()
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How :func:`fit` trains: epochs, minibatch size, AdamW, one-cycle schedule, shuffle seed.
+
+    The learning rate climbs to ``max_lr`` and decays again (one cycle over all the steps);
+    ``weight_decay`` is AdamW's; ``seed`` seeds the initial weights and the shuffles.
+    """
+
+    epochs: int = 2
+    batch_size: int = 128
+    max_lr: float = 3e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if not isinstance(self.max_lr, (int, float)) or not self.max_lr > 0:
+            raise ValueError(f"max_lr must be a positive number, got {self.max_lr!r}")
+        if not isinstance(self.weight_decay, (int, float)) or not self.weight_decay >= 0:
+            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ValueError(f"seed must be an int, got {self.seed!r}")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class History:
-    """Curves of one training run: the loss every ``log_every`` steps, accuracies per epoch."""
+    """One training run: the loss and learning rate of every step, validation accuracy per epoch."""
 
-    steps: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
-    epoch_train_accuracy: list[float] = field(default_factory=list)
-    epoch_test_accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
     steps_per_epoch: int = 0
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
-        return {
-            "steps": list(self.steps),
-            "loss": list(self.loss),
-            "epoch_train_accuracy": list(self.epoch_train_accuracy),
-            "epoch_test_accuracy": list(self.epoch_test_accuracy),
-            "steps_per_epoch": self.steps_per_epoch,
-            "seconds": self.seconds,
-        }
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> History:
         return cls(**{k: d[k] for k in cls().as_dict()})
 
 
-def fit(
-    model: nn.Module,
-    data: MnistData,
-    epochs: int = 2,
-    batch_size: int = 128,
-    max_lr: float = 3e-3,
-    weight_decay: float = 1e-4,
-    seed: int = 0,
-    progress: bool = True,
-    log_every: int = 20,
-    step_callback: Callable[[int, float], None] | None = None,
-) -> History:
-    """Train ``model`` on ``data.train_x`` (``N×1×28×28``) / ``data.train_y`` (``N``).
+def fit(model: nn.Module, data: MnistData, recipe: Recipe, progress: bool = True) -> History:
+    """Train ``model`` on ``data.train_x`` / ``data.train_y`` by ``recipe``; returns its History.
 
-    AdamW with a one-cycle schedule peaking at ``max_lr``; minibatches of ``batch_size`` taken
-    from a permutation drawn by a generator seeded with ``seed + epoch`` (same seed, same run).
-    After each epoch the test accuracy on ``data.test_x`` / ``data.test_y`` is recorded.
-    ``progress`` shows a ``tqdm.auto`` bar per epoch.
+    Records every step's loss and learning rate, and after each epoch the accuracy on
+    ``data.val_x`` / ``data.val_y``. Never looks at the test set. Notebook 07 teaches this
+    loop; ``course_utils.training.fit`` is the same text (tests/test_training.py checks it).
     """
-    _check_xy(data.train_x, data.train_y, "train_x")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("log_every", log_every)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
     n = len(data.train_x)
-    steps_per_epoch = math.ceil(n / batch_size)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=max_lr, weight_decay=weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=max_lr, epochs=epochs, steps_per_epoch=steps_per_epoch
+    steps_per_epoch = math.ceil(n / recipe.batch_size)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=recipe.max_lr, weight_decay=recipe.weight_decay
     )
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=recipe.max_lr, epochs=recipe.epochs, steps_per_epoch=steps_per_epoch
+    )
+    shuffler = torch.Generator().manual_seed(recipe.seed)
     history = History(steps_per_epoch=steps_per_epoch)
     start = time.perf_counter()
-    step = 0
-    model.train()
-    for epoch in range(epochs):
-        generator = torch.Generator().manual_seed(seed * 1000 + epoch)
-        order = torch.randperm(n, generator=generator).to(data.train_x.device)
-        batches = range(0, n, batch_size)
-        if progress:
-            from tqdm.auto import tqdm
-
-            batches = tqdm(batches, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", leave=True)
-        correct = torch.zeros((), dtype=torch.long, device=data.train_x.device)
-        for i in batches:
-            index = order[i : i + batch_size]
-            x, y = data.train_x[index], data.train_y[index]
-            scores = model(x)
-            loss = F.cross_entropy(scores, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            correct += (scores.detach().argmax(1) == y).sum()
-            if step % log_every == 0:
-                history.steps.append(step)
-                history.loss.append(loss.item())
-            if step_callback is not None:
-                step_callback(step, loss.item())
-            step += 1
-        history.epoch_train_accuracy.append(correct.item() / n)
-        history.epoch_test_accuracy.append(evaluate(model, data.test_x, data.test_y))
-        model.train()
+    for epoch in range(recipe.epochs):
+        bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{recipe.epochs}", unit="step",
+                   file=sys.stdout, mininterval=1, disable=not progress)
+        model.train()  # training mode: dropout drops, batch norm uses the minibatch's statistics
+        order = torch.randperm(n, generator=shuffler).to(data.train_x.device)
+        for first in range(0, n, recipe.batch_size):
+            batch = order[first : first + recipe.batch_size]  # this minibatch's digits
+            scores = model(data.train_x[batch])  # forward: B×10 class scores
+            loss = F.cross_entropy(scores, data.train_y[batch])  # mean loss over the minibatch
+            optimizer.zero_grad()  # backward adds to .grad: clear the previous step's
+            loss.backward()  # d loss / d parameter, for every parameter
+            optimizer.step()  # AdamW moves every parameter
+            history.loss.append(loss.item())
+            history.lr.append(schedule.get_last_lr()[0])
+            schedule.step()  # the learning rate of the next step
+            bar.update()
+            bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+        model.eval()  # evaluation mode: dropout keeps everything, batch norm its running averages
+        history.val_accuracy.append(evaluate(model, data.val_x, data.val_y))
+        bar.set_postfix(loss=f"{loss.item():.3f}", validation=f"{history.val_accuracy[-1]:.2%}")
+        bar.close()
     history.seconds = time.perf_counter() - start
     return history
 
-
-def architecture(model: nn.Module) -> dict[str, list[int]]:
-    """The network's fingerprint: each state-dict entry's name and shape."""
-    return {name: list(t.shape) for name, t in model.state_dict().items()}
-
-
-class CheckpointError(ValueError):
-    """A saved model cannot be used: missing, corrupt, or made for another network."""
-
-
-def save_checkpoint(path, model: nn.Module, **metadata) -> Path:
-    """Save ``model``'s state dict with ``metadata`` (accuracy, seed, ...) to ``path``.
-
-    The torch version, the architecture fingerprint and the model's class name are added.
-    The file is written beside the target first and then moved, so it is never half written.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "format": CHECKPOINT_FORMAT,
-        "model_class": type(model).__name__,
-        "architecture": architecture(model),
-        "torch_version": str(torch.__version__),
-        **metadata,
-    }
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    partial = path.with_name(path.name + ".partial")
-    torch.save({"state_dict": state, "metadata": meta}, partial)
-    partial.replace(path)
-    return path
-
-
-def load_checkpoint(path, model: nn.Module, min_accuracy: float | None = None) -> dict:
-    """Load the weights saved at ``path`` into ``model`` and return their metadata.
-
-    Raises :class:`CheckpointError` (a ValueError) saying why when the file is missing, cannot
-    be read, lacks weights or metadata, was saved for another architecture, or records a test
-    accuracy below ``min_accuracy``. ``model`` is left unchanged in that case.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no saved model at {path}")
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # any unreadable file is reported the same way
-        reason = type(err).__name__
-        raise CheckpointError(f"{path} is not a readable checkpoint ({reason})") from err
-    if not isinstance(saved, dict) or not {"state_dict", "metadata"} <= set(saved):
-        raise CheckpointError(f"{path} holds no state_dict and metadata")
-    meta, state = saved["metadata"], saved["state_dict"]
-    if meta.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} has format {meta.get('format')!r}, expected 1")
-    expected = architecture(model)
-    got = {k: list(v.shape) for k, v in state.items()} if isinstance(state, dict) else None
-    if got != expected or meta.get("architecture") != expected:
-        raise CheckpointError(
-            f"{path} was saved for another architecture ({meta.get('model_class')!r}, "
-            f"{len(got or {})} tensors) than {type(model).__name__}"
-        )
-    if min_accuracy is not None and not meta.get("test_accuracy", 0.0) >= min_accuracy:
-        raise CheckpointError(
-            f"{path} records test accuracy {meta.get('test_accuracy')!r}, "
-            f"below the required {min_accuracy}"
-        )
-    model.load_state_dict(state)
-    return meta
-
-
-def default_checkpoint(name: str = "lecture-net.pt") -> Path:
-    """Where the course keeps a trained model: ``data_dir()/models/<name>``."""
-    return data_dir() / "models" / name
-
-
-def train_or_load(
-    make_model: Callable[[], nn.Module],
-    data: MnistData,
-    path=None,
-    seed: int = 0,
-    min_accuracy: float = 0.99,
-    device=None,
-    **fit_kwargs,
-) -> tuple[nn.Module, dict, str]:
-    """A trained model: the one saved at ``path`` if valid, else a freshly trained one.
-
-    Returns ``(model, metadata, message)``; the message says whether the model was reused or
-    trained, and why it was retrained. ``metadata`` holds ``test_accuracy``, ``seed``,
-    ``torch_version`` and the training ``history`` (as a dict), whichever way it came.
-    """
-    path = Path(path) if path is not None else default_checkpoint()
-    device = torch.device(device) if device is not None else data.train_x.device
-    model = make_model()
-    try:
-        meta = load_checkpoint(path, model, min_accuracy=min_accuracy)
-        if meta.get("seed") != seed:
-            raise CheckpointError(f"{path} was trained with seed {meta.get('seed')}, not {seed}")
-    except CheckpointError as err:
-        torch.manual_seed(seed)
-        model = make_model().to(device)
-        history = fit(model, data, seed=seed, **fit_kwargs)
-        accuracy = evaluate(model, data.test_x, data.test_y)
-        save_checkpoint(
-            path,
-            model,
-            test_accuracy=accuracy,
-            seed=seed,
-            history=history.as_dict(),
-            device=str(device),
-        )
-        meta = load_checkpoint(path, make_model())
-        message = f"Trained a new model ({err}); saved it to {path}."
-    else:
-        model = model.to(device)
-        message = f"Reused the model saved at {path} (trained with torch {meta['torch_version']})."
-    return model, meta, message

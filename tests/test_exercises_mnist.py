@@ -1,35 +1,41 @@
-"""Tests for notebook 07's exercise checkers: right answers pass, typical wrong ones do not."""
+"""Tests for notebook 07's exercise checkers and questions: right answers pass, slips are named."""
 
 from __future__ import annotations
 
 import torch
+from squares import squares_data
 from torch import nn
 
 from course_utils.exercises.mnist import (
     COUNT_CASES,
-    VariantNet,
+    EVAL_MODE_QUESTION,
+    LECTURE_PARAMETERS,
+    VALIDATION_QUESTION,
     check_counts,
     check_smaller_net,
     reference_counts,
+    typical_slips,
 )
+from course_utils.exercises.questions import check_answer
 from course_utils.models import LectureNet
-from course_utils.training import MnistData
 
 
 def right_counts(c1, c2, hidden):
+    """By hand: 5×5 kernels, 24×24 then 4×4 conv outputs, 2×2 maps into fc1."""
     params = c1 * 26 + c2 * (25 * c1 + 1) + hidden * (4 * c2 + 1) + 10 * (hidden + 1)
     products = c1 * 576 * 25 + c2 * c1 * 16 * 25 + hidden * 4 * c2 + 10 * hidden
     return params, products
 
 
 def test_reference_counts_match_the_lecture():
+    assert LECTURE_PARAMETERS == 105_506
     assert reference_counts(32, 64, 200) == (105_506, 1_333_200)
     assert all(reference_counts(*case) == right_counts(*case) for case in COUNT_CASES)
 
 
 def test_check_counts_accepts_the_right_formula():
     feedback = check_counts(right_counts)
-    assert feedback.passed and "Correct" in feedback.message
+    assert feedback.passed and feedback.message.startswith("Correct")
 
 
 def test_check_counts_not_implemented():
@@ -38,6 +44,15 @@ def test_check_counts_not_implemented():
 
     feedback = check_counts(stub)
     assert not feedback.passed and not feedback.implemented
+
+
+def test_the_slips_are_the_hand_computed_ones():
+    (hint1, p1, q1), (hint2, p2, q2), (hint3, p3, q3), (hint4, p4, q4) = typical_slips(32, 64, 200)
+    assert (p1, q1) == (105_506 - (32 + 64 + 200 + 10), 1_333_200)
+    assert (p2, q2) == (105_506, 1_333_200 + 32 * 24 * 24 + 64 * 4 * 4 + 200 + 10)
+    assert (p3, q3) == (105_506 - 64 * 31 * 25, 1_333_200 - 64 * 16 * 31 * 25)
+    assert (p4, q4) == (105_506, 1_333_200 + 32 * (28 * 28 - 24 * 24) * 25)
+    assert "32 input maps: 32×5×5 weights" in hint3 and "24×24 positions on a 28×28" in hint4
 
 
 def test_check_counts_names_typical_mistakes():
@@ -49,41 +64,45 @@ def test_check_counts_names_typical_mistakes():
         p, q = right_counts(c1, c2, hidden)
         return p, q + c1 * 576 + c2 * 16 + hidden + 10
 
+    def flat_filters(c1, c2, hidden):
+        p, q = right_counts(c1, c2, hidden)
+        return p - c2 * (c1 - 1) * 25, q - c2 * 16 * (c1 - 1) * 25
+
+    def input_positions(c1, c2, hidden):
+        p, q = right_counts(c1, c2, hidden)
+        return p, q + c1 * (784 - 576) * 25
+
     def lecture_only(c1, c2, hidden):
         return 105_506, 1_333_200
 
     def crashes(c1, c2, hidden):
         return 1 / 0
 
-    assert "biases are missing" in check_counts(no_biases).message
-    assert "do not count the biases" in check_counts(bias_products).message
-    assert "for c1=16" in check_counts(lecture_only).message
+    assert "(the biases are missing" in check_counts(no_biases).message
+    assert "(products do not count the bias additions)" in check_counts(bias_products).message
+    flat = check_counts(flat_filters).message
+    assert "parameters" in flat and "spans all 32 input maps" in flat
+    assert "fits 24×24 positions on a 28×28 image" in check_counts(input_positions).message
+    lecture = check_counts(lecture_only).message
+    assert lecture.startswith("for c1=16, c2=32, hidden=100 expected 27,158 parameters, got")
+    assert "(" not in lecture  # no hint for a slip it does not recognise
     assert "ZeroDivisionError" in check_counts(crashes).message
     assert "pair" in check_counts(lambda c1, c2, hidden: 5).message
-    assert not check_counts("not a function").passed
-
-
-def easy_data() -> MnistData:
-    """A bright 6×6 square at one of 10 places; the label is the place."""
-    g = torch.Generator().manual_seed(0)
-    y = torch.randint(0, 10, (320,), generator=g)
-    x = torch.randn(320, 1, 28, 28, generator=g) * 0.3
-    for i, label in enumerate(y.tolist()):
-        r, c = divmod(label, 5)
-        x[i, 0, 4 + 12 * r : 10 + 12 * r, 2 + 5 * c : 8 + 5 * c] += 2.0
-    return MnistData(x[:256], y[:256], x[256:], y[256:])
+    assert "expected a function" in check_counts("not a function").message
 
 
 def test_check_smaller_net_accepts_a_small_net_that_learns():
+    data = squares_data(256, 64, 0)
     feedback = check_smaller_net(
-        lambda: VariantNet(8, 16, 32), easy_data(), min_accuracy=0.5, epochs=3, batch_size=16
+        lambda: LectureNet(8, 16, 32), data, min_accuracy=0.5, epochs=3, batch_size=16
     )
     assert feedback.passed, feedback.message
     assert feedback.details["parameters"] < 105_506 // 2
+    assert "of the validation digits right" in feedback.message
 
 
 def test_check_smaller_net_refuses_typical_wrong_answers():
-    data = easy_data()
+    data = squares_data(256, 64, 0)
 
     class Stub(nn.Module):
         def __init__(self):
@@ -91,7 +110,7 @@ def test_check_smaller_net_refuses_typical_wrong_answers():
 
     assert not check_smaller_net(Stub, data).implemented
     too_big = check_smaller_net(LectureNet, data)
-    assert not too_big.passed and "105,506 parameters" in too_big.message
+    assert not too_big.passed and "105,506 parameters; at most 52,753" in too_big.message
     wrong_shape = check_smaller_net(lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 5)), data)
     assert not wrong_shape.passed and "2×10" in wrong_shape.message
     not_module = check_smaller_net(lambda: "net", data)
@@ -101,5 +120,21 @@ def test_check_smaller_net_refuses_typical_wrong_answers():
     weak = check_smaller_net(
         lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), data, min_accuracy=0.999
     )
-    assert not weak.passed and "at least 99.9%" in weak.message
+    assert not weak.passed and "validation digits right; at least 99.9%" in weak.message
     assert not check_smaller_net(42, data).passed
+
+
+def test_the_eval_mode_question_is_answered_by_measurement():
+    state = torch.random.get_rng_state()
+    assert EVAL_MODE_QUESTION.right_choice() == "a"
+    assert torch.equal(state, torch.random.get_rng_state())  # the caller's randomness untouched
+    assert check_answer(EVAL_MODE_QUESTION, "a").passed
+    for letter in "bcd":
+        feedback = check_answer(EVAL_MODE_QUESTION, letter)
+        assert not feedback.passed and feedback.message.startswith(f"Not quite ({letter})")
+
+
+def test_the_validation_question():
+    assert check_answer(VALIDATION_QUESTION, "b").passed
+    assert "honest estimate" in check_answer(VALIDATION_QUESTION, "a").message
+    assert not check_answer(VALIDATION_QUESTION, ...).implemented

@@ -85,14 +85,14 @@ def test_training_mode_and_hooks_are_restored():
 
 
 @pytest.mark.parametrize(
-    ("model", "shape", "error"),
+    ("model", "shape", "error", "message"),
     [
-        ("not a model", (1, 28, 28), TypeError),
-        (LectureNet(), "abc", TypeError),
-        (LectureNet(), (1, 0, 28), ValueError),
-        (LectureNet(), (), ValueError),
+        ("not a model", (1, 28, 28), TypeError, "expected an nn.Module, got str"),
+        (LectureNet(), "abc", TypeError, "input_shape must be a tuple of ints, got 'abc'"),
+        (LectureNet(), (1, 0, 28), ValueError, r"input_shape must hold positive sizes, got \(1, 0"),
+        (LectureNet(), (), ValueError, r"input_shape must hold positive sizes, got \(\)"),
     ],
 )
-def test_bad_input_is_rejected(model, shape, error):
-    with pytest.raises(error):
+def test_bad_input_is_rejected(model, shape, error, message):
+    with pytest.raises(error, match=message):
         summarize(model, shape)

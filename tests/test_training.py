@@ -1,48 +1,47 @@
-"""Tests for course_utils.training: data tensors, the loop, evaluation and checkpoints."""
+"""Tests for course_utils.training: the data's three sets, the recipe, the loop, evaluation."""
 
 from __future__ import annotations
 
+import inspect
+import json
+from collections import Counter
+from pathlib import Path
+
 import pytest
 import torch
+from squares import squares_data
+from torch import nn
 
-from course_utils.models import LectureNet, LeNet5
+from course_utils import training
+from course_utils.models import LectureNet
 from course_utils.training import (
     MNIST_MEAN,
     MNIST_STD,
-    CheckpointError,
     History,
     MnistData,
+    Recipe,
     evaluate,
     fit,
-    load_checkpoint,
     mnist_data,
     normalise,
     pick_device,
     predict,
-    save_checkpoint,
-    train_or_load,
 )
 
-
-def squares(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """An easy task: a bright 6×6 square at one of 10 places; the label is the place."""
-    g = torch.Generator().manual_seed(seed)
-    y = torch.randint(0, 10, (n,), generator=g)
-    x = torch.randn(n, 1, 28, 28, generator=g) * 0.3
-    for i, label in enumerate(y.tolist()):
-        r, c = divmod(label, 5)
-        x[i, 0, 4 + 12 * r : 10 + 12 * r, 2 + 5 * c : 8 + 5 * c] += 2.0
-    return x, y
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07-mnist-convnet.ipynb"
 
 
-def same_weights(a, b) -> bool:
-    pairs = zip(a.parameters(), b.parameters(), strict=True)
-    return all(torch.equal(p, q) for p, q in pairs)
+def pixels(x: torch.Tensor) -> list[bytes]:
+    """Each normalised image back as its 784 uint8 pixels (a key to compare images by)."""
+    raw = (x.flatten(1).double() * MNIST_STD + MNIST_MEAN) * 255
+    return [row.tobytes() for row in raw.round().to(torch.uint8).numpy()]
 
 
 @pytest.fixture(scope="module")
 def data() -> MnistData:
-    return MnistData(*squares(256, 0), *squares(128, 1))
+    """256 training squares, 128 validation squares, and no test set: fit must not need one."""
+    d = squares_data(256, 128, 0)
+    return MnistData(d.train_x, d.train_y, d.val_x, d.val_y, None, None)
 
 
 def test_normalise_scales_and_adds_channel():
@@ -50,46 +49,109 @@ def test_normalise_scales_and_adds_channel():
     x = normalise(images)
     assert x.shape == (1, 1, 2, 2) and x.dtype == torch.float32
     assert x[0, 0, 0, 1].item() == pytest.approx((1 - MNIST_MEAN) / MNIST_STD)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"expected uint8 images of shape N×H×W, got torch.float"):
         normalise(images.float())
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="expected a torch.Tensor of images, got list"):
         normalise([[0]])
 
 
-def test_mnist_data_is_normalised_tensors():
-    d = mnist_data(n_train=200, n_test=100)
-    assert d.train_x.shape == (200, 1, 28, 28) and d.test_x.shape == (100, 1, 28, 28)
-    assert d.train_y.dtype == torch.int64 and d.train_y.shape == (200,)
-    assert abs(d.train_x.mean().item()) < 0.2 and 0.8 < d.train_x.std().item() < 1.2
+def test_mnist_data_holds_out_a_seeded_validation_set():
+    d = mnist_data(validation=5_000, seed=0)
+    assert (len(d.train_x), len(d.val_x), len(d.test_x)) == (55_000, 5_000, 10_000)
+    assert d.train_x.shape[1:] == d.val_x.shape[1:] == (1, 28, 28)
+    assert d.val_y.dtype == torch.int64
+    full = mnist_data(validation=0, n_test=1)
+    assert len(full.train_x) == 60_000 and len(full.val_x) == 0
+    # together the two sets are the 60,000 training digits, each exactly once
+    assert Counter(pixels(d.train_x)) + Counter(pixels(d.val_x)) == Counter(pixels(full.train_x))
+    assert torch.equal(d.train_y.bincount() + d.val_y.bincount(), full.train_y.bincount())
+    again = mnist_data(validation=5_000, seed=0, n_train=10, n_test=10)
+    assert torch.equal(again.val_x, d.val_x) and torch.equal(again.train_x, d.train_x[:10])
+    assert not torch.equal(mnist_data(validation=5_000, seed=1, n_test=1).val_y, d.val_y)
+
+
+def test_mnist_data_rejects_a_bad_validation_size():
+    with pytest.raises(ValueError, match=r"validation must be an int from 0 to 59999, got 60000"):
+        mnist_data(validation=60_000)
 
 
 def test_pick_device():
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert pick_device().type == expected
     assert pick_device("cpu") == torch.device("cpu")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="prefer must be None, 'cpu' or 'cuda', got 'tpu'"):
         pick_device("tpu")
 
 
-def test_fit_learns_and_records_curves(data):
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("epochs", 0, "epochs must be a positive int, got 0"),
+        ("batch_size", 2.5, "batch_size must be a positive int, got 2.5"),
+        ("max_lr", 0.0, "max_lr must be a positive number, got 0.0"),
+        ("weight_decay", -1e-4, "weight_decay must be a number >= 0, got -0.0001"),
+        ("seed", "0", "seed must be an int, got '0'"),
+    ],
+)
+def test_a_bad_recipe_is_refused(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        Recipe(**{field: value})
+
+
+def test_fit_learns_and_records_every_step(data):
     torch.manual_seed(0)
     model = LectureNet()
-    before = evaluate(model, data.test_x, data.test_y)
-    history = fit(model, data, epochs=2, batch_size=32, log_every=4, progress=False)
-    assert history.steps_per_epoch == 8
-    assert history.steps == list(range(0, 16, 4)) and len(history.loss) == 4
-    assert len(history.epoch_test_accuracy) == 2 == len(history.epoch_train_accuracy)
-    assert history.epoch_test_accuracy[-1] == evaluate(model, data.test_x, data.test_y)
-    assert history.epoch_test_accuracy[-1] > max(0.9, before)
+    before = evaluate(model, data.val_x, data.val_y)
+    recipe = Recipe(epochs=2, batch_size=32, max_lr=3e-3)
+    history = fit(model, data, recipe, progress=False)
+    assert history.steps_per_epoch == 8 and len(history.loss) == len(history.lr) == 16
+    assert len(history.val_accuracy) == 2
+    assert history.val_accuracy[-1] == evaluate(model, data.val_x, data.val_y)
+    assert history.val_accuracy[-1] > max(0.9, before)
+    assert not model.training  # left in evaluation mode, as the loop's last mode switch says
     assert History.from_dict(history.as_dict()) == history
+
+
+def test_fit_follows_the_one_cycle_schedule(data):
+    history = fit(LectureNet(), data, Recipe(epochs=5, batch_size=32, max_lr=0.01), progress=False)
+    # the oracle: torch's OneCycleLR on its own, 40 steps
+    optimizer = torch.optim.AdamW([nn.Parameter(torch.zeros(1))], lr=0.01)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, total_steps=40)
+    expected = []
+    for _ in range(40):
+        expected.append(schedule.get_last_lr()[0])
+        optimizer.step()
+        schedule.step()
+    assert history.lr == pytest.approx(expected)
+    assert max(history.lr) == pytest.approx(0.01) and history.lr[0] == pytest.approx(0.01 / 25)
+
+
+def test_fit_matches_a_hand_written_adamw_loop(data):
+    """One epoch of fit equals the same steps written out with torch's optimizer and schedule."""
+    recipe = Recipe(epochs=1, batch_size=64, seed=5)
+    torch.manual_seed(0)
+    model = LectureNet()
+    fit(model, data, recipe, progress=False)
+    torch.manual_seed(0)
+    reference = LectureNet()
+    optimizer = torch.optim.AdamW(reference.parameters(), lr=3e-3, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=4)
+    order = torch.randperm(256, generator=torch.Generator().manual_seed(5))
+    for batch in order.split(64):
+        loss = nn.CrossEntropyLoss()(reference(data.train_x[batch]), data.train_y[batch])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+    for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+        assert torch.allclose(p, q, atol=1e-6)
 
 
 def test_fit_is_deterministic_for_a_seed(data):
     def weights(seed):
         torch.manual_seed(0)
         model = LectureNet()
-        small = MnistData(data.train_x[:128], data.train_y[:128], data.test_x[:8], data.test_y[:8])
-        fit(model, small, epochs=1, batch_size=64, seed=seed, progress=False)
+        fit(model, data, Recipe(epochs=1, batch_size=64, seed=seed), progress=False)
         return torch.cat([p.detach().flatten() for p in model.parameters()])
 
     first = weights(3)
@@ -97,66 +159,31 @@ def test_fit_is_deterministic_for_a_seed(data):
     assert not torch.equal(first, weights(4))
 
 
-def test_fit_rejects_bad_arguments(data):
-    with pytest.raises(ValueError):
-        fit(LectureNet(), data, epochs=0)
-    with pytest.raises(ValueError):
-        fit(LectureNet(), MnistData(data.train_x, data.train_y[:5], data.test_x, data.test_y))
+def test_fit_shows_a_progress_bar_with_the_validation_accuracy(data, capsys):
+    history = fit(LectureNet(), data, Recipe(epochs=1, batch_size=128), progress=True)
+    shown = capsys.readouterr().out.split("\r")[-1]
+    assert shown.startswith("epoch 1/1: 100%") and "2/2" in shown
+    assert f"validation={history.val_accuracy[0]:.2%}" in shown
+
+
+def test_the_notebook_teaches_the_same_fit():
+    notebook = json.loads(NOTEBOOK.read_text())
+    sources = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    taught = [s for s in sources if s.startswith("def fit(")]
+    assert taught == [inspect.getsource(training.fit).rstrip("\n")]
 
 
 def test_predict_and_evaluate(data):
     model = LectureNet().train()
-    scores = predict(model, data.test_x, batch_size=50)
+    scores = predict(model, data.val_x, batch_size=50)
     assert scores.shape == (128, 10) and model.training
-    assert evaluate(model, data.test_x, data.test_y) == (
-        (scores.argmax(1) == data.test_y).float().mean().item()
+    assert torch.allclose(scores, model.eval()(data.val_x), atol=1e-5)
+    assert evaluate(model, data.val_x, data.val_y) == (
+        (scores.argmax(1) == data.val_y).float().mean().item()
     )
-    with pytest.raises(ValueError):
-        evaluate(model, data.test_x[0], data.test_y)
-
-
-def test_checkpoint_round_trip(tmp_path):
-    torch.manual_seed(0)
-    model = LectureNet()
-    path = save_checkpoint(tmp_path / "m" / "net.pt", model, test_accuracy=0.991, seed=7)
-    fresh = LectureNet()
-    meta = load_checkpoint(path, fresh, min_accuracy=0.99)
-    assert meta["test_accuracy"] == 0.991 and meta["seed"] == 7
-    assert meta["torch_version"] == torch.__version__ and meta["model_class"] == "LectureNet"
-    assert same_weights(model, fresh)
-
-
-@pytest.mark.parametrize("problem", ["missing", "garbage", "truncated", "other net", "low acc"])
-def test_bad_checkpoints_are_refused_and_leave_the_model(tmp_path, problem):
-    path = tmp_path / "net.pt"
-    if problem == "garbage":
-        path.write_bytes(b"not a checkpoint at all")
-    elif problem == "truncated":
-        save_checkpoint(path, LectureNet(), test_accuracy=0.995)
-        path.write_bytes(path.read_bytes()[:1000])
-    elif problem == "other net":
-        save_checkpoint(path, LeNet5(), test_accuracy=0.995)
-    elif problem == "low acc":
-        save_checkpoint(path, LectureNet(), test_accuracy=0.5)
-    model = LectureNet()
-    before = [p.clone() for p in model.parameters()]
-    with pytest.raises(CheckpointError):
-        load_checkpoint(path, model, min_accuracy=0.99)
-    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
-
-
-def test_train_or_load_trains_then_reuses_then_retrains(tmp_path, data):
-    path = tmp_path / "lecture-net.pt"
-    kwargs = dict(path=path, seed=1, min_accuracy=0.0, epochs=1, batch_size=64, progress=False)
-    model, meta, message = train_or_load(LectureNet, data, **kwargs)
-    assert message.startswith("Trained") and "no saved model" in message and path.is_file()
-    assert meta["test_accuracy"] == evaluate(model, data.test_x, data.test_y)
-    again, meta2, message2 = train_or_load(LectureNet, data, **kwargs)
-    assert message2.startswith("Reused") and meta2 == meta
-    assert same_weights(model, again)
-    path.write_bytes(b"corrupt")
-    _, meta3, message3 = train_or_load(LectureNet, data, **kwargs)
-    assert message3.startswith("Trained") and "not a readable" in message3
-    assert meta3["history"]["loss"] == meta["history"]["loss"]
-    _, _, message4 = train_or_load(LectureNet, data, **{**kwargs, "seed": 2})
-    assert message4.startswith("Trained") and "seed" in message4
+    with pytest.raises(ValueError, match=r"expected images N×C×H×W and labels N, got shapes"):
+        evaluate(model, data.val_x[0], data.val_y)
+    with pytest.raises(TypeError, match="expected tensors of images and labels, got list"):
+        evaluate(model, [1], data.val_y)
+    with pytest.raises(ValueError, match=r"expected images N×C×H×W, got torch.Size\(\[1, 28,"):
+        predict(model, data.val_x[0])

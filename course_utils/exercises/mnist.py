@@ -1,53 +1,66 @@
-"""Checks for notebook 07's exercises: the size of a variant network, and a smaller network.
+"""Checks for notebook 07's exercises and questions: the size of a variant, a smaller network.
 
 1. :func:`check_counts`: a function ``counts(c1, c2, hidden)`` giving the parameters and
-   products of the lecture's network with ``c1`` and ``c2`` conv channels and ``hidden`` units,
-   compared with :func:`course_utils.summary.summarize` on the network itself.
+   products of ``LectureNet(c1, c2, hidden)``, compared with :func:`summarize` on the network.
 2. :func:`check_smaller_net`: a network with at most half the lecture network's parameters
-   that, trained briefly with the course's recipe, still classifies MNIST well.
+   that, trained briefly with the course's loop, still classifies the validation digits well.
+3. Two questions: which digits choose a recipe (:data:`VALIDATION_QUESTION`), and what
+   ``model.eval()`` changes (:data:`EVAL_MODE_QUESTION`, its answer measured with PyTorch).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from course_utils.exercises import Feedback, attempt, correct, fmt, not_implemented, wrong
-from course_utils.summary import summarize
+from course_utils.exercises.questions import Question
+from course_utils.models import LectureNet
+from course_utils.summary import size_text, summarize
 
-LECTURE_PARAMETERS = 105_506
+LECTURE_PARAMETERS = sum(p.numel() for p in LectureNet().parameters())
 COUNT_CASES = ((32, 64, 200), (16, 32, 100), (8, 48, 30), (1, 1, 1))
 
 
-class VariantNet(nn.Module):
-    """The lecture's network with ``c1``, ``c2`` conv channels and ``hidden`` units (reference).
-
-    ``N×1×28×28`` → conv 1→c1 5×5, max-pool 3, relu, conv c1→c2 5×5, max-pool 2, relu,
-    view ``4·c2``, fc → hidden, relu, fc hidden→10 → ``N×10``.
-    """
-
-    def __init__(self, c1: int = 32, c2: int = 64, hidden: int = 200):
-        super().__init__()
-        self.c2 = c2
-        self.conv1 = nn.Conv2d(1, c1, kernel_size=5)
-        self.conv2 = nn.Conv2d(c1, c2, kernel_size=5)
-        self.fc1 = nn.Linear(4 * c2, hidden)
-        self.fc2 = nn.Linear(hidden, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(F.max_pool2d(self.conv1(x), kernel_size=3))
-        x = F.relu(F.max_pool2d(self.conv2(x), kernel_size=2))
-        x = x.view(-1, 4 * self.c2)
-        return self.fc2(F.relu(self.fc1(x)))
-
-
 def reference_counts(c1: int, c2: int, hidden: int) -> tuple[int, int]:
-    """(parameters, products) of ``VariantNet(c1, c2, hidden)``, read off the network."""
-    table = summarize(VariantNet(c1, c2, hidden))
+    """(parameters, products) of ``LectureNet(c1, c2, hidden)``, read off the network."""
+    table = summarize(LectureNet(c1, c2, hidden))
     return table.total_parameters, table.total_products
+
+
+def typical_slips(c1: int, c2: int, hidden: int) -> list[tuple[str, int, int]]:
+    """``(hint, parameters, products)`` that typical slips give, computed from the network."""
+    net = LectureNet(c1, c2, hidden)
+    table = summarize(net)
+    params, products = table.total_parameters, table.total_products
+    layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    rows = [r for r in table.rows if r.parameters]
+    biases = sum(m.bias.numel() for m in layers)
+    additions = sum(math.prod(r.output_shape) for r in rows)  # one bias addition per output
+    conv2 = net.conv2
+    flat_weights = conv2.weight.numel() // conv2.in_channels  # as if each filter were 5×5
+    flat_products = rows[1].products // conv2.in_channels
+    first_in, first_out = table.input_shape[1:], rows[0].output_shape[1:]
+    at_input_size = rows[0].products // math.prod(first_out) * math.prod(first_in)
+    return [
+        ("the biases are missing: one per filter and per unit", params - biases, products),
+        ("products do not count the bias additions", params, products + additions),
+        (
+            f"a filter of the second convolution spans all {c1} input maps: "
+            f"{c1}×5×5 weights, not 5×5",
+            params - conv2.weight.numel() + flat_weights,
+            products - rows[1].products + flat_products,
+        ),
+        (
+            f"a 5×5 filter fits {size_text(first_out)} positions on a {size_text(first_in)} "
+            f"image, not {size_text(first_in)}",
+            params,
+            products - rows[0].products + at_input_size,
+        ),
+    ]
 
 
 def check_counts(counts: Callable[[int, int, int], tuple[int, int]]) -> Feedback:
@@ -65,16 +78,12 @@ def check_counts(counts: Callable[[int, int, int], tuple[int, int]]) -> Feedback
             params, products = (int(v) for v in got)
         except (TypeError, ValueError):
             return wrong(f"expected a pair (parameters, products), got {fmt(got)}")
-        if params != expected[0]:
-            hint = ""
-            if params == expected[0] - (c1 + c2 + hidden + 10):
-                hint = " (the biases are missing)"
-            return wrong(f"{where} expected {expected[0]:,} parameters, got {params:,}{hint}")
-        if products != expected[1]:
-            hint = ""
-            if products == expected[1] + c1 * 576 + c2 * 16 + hidden + 10:
-                hint = " (products do not count the biases)"
-            return wrong(f"{where} expected {expected[1]:,} products, got {products:,}{hint}")
+        slips = typical_slips(c1, c2, hidden)
+        for index, (noun, value) in enumerate((("parameters", params), ("products", products))):
+            if value != expected[index]:
+                hints = [h for h, *slip in slips if slip[index] == value != expected[index]]
+                hint = f" ({hints[0]})" if hints else ""
+                return wrong(f"{where} expected {expected[index]:,} {noun}, got {value:,}{hint}")
     return correct(f"{what} agrees with the network itself on all {len(COUNT_CASES)} variants.")
 
 
@@ -82,20 +91,19 @@ def check_smaller_net(
     make_model: Callable[[], nn.Module],
     data,
     max_parameters: int = LECTURE_PARAMETERS // 2,
-    min_accuracy: float = 0.975,
-    n_train: int = 12_000,
-    epochs: int = 2,
-    batch_size: int = 64,
+    min_accuracy: float = 0.97,
+    epochs: int = 1,
+    batch_size: int = 128,
     seed: int = 0,
 ) -> Feedback:
     """Train ``make_model()`` briefly on ``data`` (a ``training.MnistData``) and check it.
 
     Passes when the network maps ``N×1×28×28`` to ``N×10``, has at most ``max_parameters``
-    parameters and reaches ``min_accuracy`` on all of ``data.test_x`` after ``epochs`` epochs
-    of :func:`course_utils.training.fit` (``batch_size``, ``seed``) on the first ``n_train``
-    training images. With the defaults the lecture's network reaches about 98%.
+    parameters and reaches ``min_accuracy`` on the validation digits ``data.val_x`` after
+    :func:`course_utils.training.fit` on the training digits (``epochs``, ``batch_size`` and
+    ``seed``; the course's recipe otherwise). The test digits stay unseen.
     """
-    from course_utils.training import MnistData, evaluate, fit
+    from course_utils.training import Recipe, evaluate, fit
 
     what = "a smaller network (a class or function returning an nn.Module)"
     if not callable(make_model):
@@ -107,7 +115,7 @@ def check_smaller_net(
             return wrong(f"make_model() should return an nn.Module, got {type(model).__name__}")
         model = model.to(data.train_x.device)
         with torch.no_grad():
-            out = model(data.test_x[:2])
+            out = model(data.val_x[:2])
     except NotImplementedError:
         return not_implemented(what)
     except Exception as err:  # the learner's code failing is feedback, not a crash
@@ -125,23 +133,102 @@ def check_smaller_net(
             parameters=n_params,
         )
     try:
-        part = MnistData(data.train_x[:n_train], data.train_y[:n_train], data.test_x, data.test_y)
-        fit(model, part, epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
+        fit(model, data, Recipe(epochs=epochs, batch_size=batch_size, seed=seed), progress=False)
     except Exception as err:  # the learner's code failing is feedback, not a crash
         return wrong(f"training your network raised {type(err).__name__}: {err}")
-    accuracy = evaluate(model, data.test_x, data.test_y)
+    accuracy = evaluate(model, data.val_x, data.val_y)
     details = {"parameters": n_params, "accuracy": accuracy}
+    trained = f"after {epochs} epoch{'s' * (epochs > 1)} on {len(data.train_x):,} digits"
     if accuracy < min_accuracy:
         return wrong(
-            f"after {epochs} epochs on {len(part.train_x):,} images your network "
-            f"({n_params:,} parameters) reaches "
-            f"{accuracy:.2%} test accuracy; at least {min_accuracy:.1%} is needed",
+            f"{trained} your network ({n_params:,} parameters) classifies {accuracy:.2%} of the "
+            f"validation digits right; at least {min_accuracy:.1%} is needed",
             **details,
         )
     result = correct(
         f"{n_params:,} parameters ({n_params / LECTURE_PARAMETERS:.0%} of the lecture's) and at "
-        f"least {min_accuracy:.1%} test accuracy after {epochs} epochs on {len(part.train_x):,} "
-        "images."
+        f"least {min_accuracy:.1%} of the validation digits right {trained}."
     )
     result.details = details
     return result
+
+
+VALIDATION_QUESTION = Question(
+    prompt="You train the network with five learning rates and keep the best. Which digits "
+    "should decide which one is best?",
+    choices={
+        "a": "The 10,000 test digits: they give the figure we report, so they should decide.",
+        "b": "The validation digits, held out from the training set: the test digits then "
+        "stay unseen until the one final score.",
+        "c": "The training digits: there are the most of them, so the comparison is the most "
+        "precise.",
+    },
+    why={
+        "a": "a choice made on the test digits is fitted to them: the best of five scores is "
+        "partly luck, and the test figure is then no longer an honest estimate of new digits.",
+        "b": "the choice is fitted to the validation digits instead, and the test digits, "
+        "scored once at the end, still measure how the chosen network does on digits it has "
+        "never influenced.",
+        "c": "the network has learned the training digits themselves: a recipe that memorises "
+        "them would win, however it does on new digits.",
+    },
+    right="b",
+)
+
+
+def _eval_mode_facts() -> dict[str, bool]:
+    """Which statement holds, measured on LectureNet and on a copy with dropout before fc2."""
+    with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
+        torch.manual_seed(0)
+        x = torch.randn(4, 1, 28, 28)
+        net = LectureNet()
+        same = torch.equal(net.train()(x), net.eval()(x))
+        dropped = LectureNet()
+        dropped.fc2 = nn.Sequential(nn.Dropout(0.5), dropped.fc2)
+        varies = not torch.equal(dropped.train()(x), dropped(x))
+        steady = torch.equal(dropped.eval()(x), dropped(x))
+        scores = net(x)  # net is in eval mode
+        before = net.fc2.bias.detach().clone()
+        scores.sum().backward()
+        torch.optim.SGD(net.parameters(), lr=0.1).step()
+    return {
+        "a": same and varies and steady,
+        "b": not scores.requires_grad,
+        "c": not same,
+        "d": torch.equal(before, net.fc2.bias),
+    }
+
+
+def _eval_mode_answer() -> str:
+    true = [letter for letter, holds in _eval_mode_facts().items() if holds]
+    if len(true) != 1:
+        raise ValueError(f"exactly one statement should hold, measured {true}")
+    return true[0]
+
+
+EVAL_MODE_QUESTION = Question(
+    prompt="What does model.eval() change, for the lecture's network and for the same network "
+    "with nn.Dropout(0.5) before fc2?",
+    choices={
+        "a": "Nothing for the lecture's network. With dropout, the outputs stop being random: "
+        "no unit is zeroed any more.",
+        "b": "For both, it stops autograd from recording the forward pass, which is what "
+        "makes evaluation cheaper.",
+        "c": "For both, it changes the outputs: max-pooling and ReLU work differently during "
+        "training.",
+        "d": "For both, it freezes the weights: optimizer.step() leaves them as they are.",
+    },
+    why={
+        "a": "eval() only switches modules that behave differently in training: dropout "
+        "(and batch norm). The lecture's network has none, so its outputs are identical in "
+        "both modes; with dropout, training mode zeroes half the hidden units at random and "
+        "doubles the others, evaluation mode keeps them all.",
+        "b": "gradients are still recorded in eval mode: that is torch.no_grad()'s job, "
+        "which is why evaluate() uses both.",
+        "c": "pooling and ReLU have no training mode: the lecture's outputs are the same in "
+        "both modes.",
+        "d": "the mode does not touch the parameters' requires_grad: a step in eval mode "
+        "still moves them.",
+    },
+    right=_eval_mode_answer,
+)
