@@ -91,4 +91,19 @@ def test_plain_pytest_leaves_the_browser_tests_to_the_test_command(pytestconfig)
     assert "browser" in pytestconfig.getini("norecursedirs")
     makefile = (ROOT / "Makefile").read_text()
     (recipe,) = re.findall(r"^test:.*\n((?:\t.*\n)+)", makefile, flags=re.M)
-    assert re.search(r"pytest tests .*tests/browser", recipe), recipe
+    # A run of its own: named beside tests/, pytest would drop tests/browser as a duplicate.
+    assert re.search(r"^\t\$\(PY\) -m pytest tests/browser$", recipe, flags=re.M), recipe
+
+
+def test_the_browser_tests_are_collected_when_named():
+    """What the test command's browser run collects: every notebook, and no collection error."""
+    import subprocess
+    import sys
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/browser"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert listed.returncode == 0, listed.stdout[-2000:] + listed.stderr[-2000:]
+    for path in NOTEBOOKS:
+        assert f"test_notebook_in_jupyterlab[{path.stem}]" in listed.stdout, path.name

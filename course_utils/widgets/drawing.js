@@ -47,8 +47,10 @@ export function frame(el, title) {
     notes: html("div", {class: "course-notes"}),
     status: html("div", {class: "course-status", "aria-live": "polite"}),
   };
-  parts.root = html("section", {class: "course-explorer", "aria-label": title,
-                                "data-redraws": "0"},
+  // A labelled region, not a <section>: inside a reveal.js slideshow (RISE) every <section>
+  // is a slide, and an explorer's would break the deck's navigation.
+  parts.root = html("div", {class: "course-explorer", role: "region", "aria-label": title,
+                            "data-redraws": "0"},
                     [html("div", {class: "course-explorer-title", text: title}),
                      parts.controls, parts.message, parts.picture, parts.status, parts.notes]);
   parts.root.addEventListener("keydown", (event) => {

@@ -19,13 +19,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_notebooks_in_lab import (
-    EXPLORER_STATE,
-    WATCH_EXPLORERS,
-    explorer_classes_used,
-    explorer_controls,
-    wait_for_change,
-)
+from explorer_probe import Probe, watch
+from test_notebooks_in_lab import explorer_classes_used
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -107,50 +102,47 @@ def run_cells(page, marks: list[str]) -> None:
         page.wait_for_function(CELL_DONE, arg=mark, timeout=CELL_TIMEOUT, polling=100)
 
 
-def drag(page, handle) -> float:
-    """Drag a slider's handle 40 px to the right with the mouse; the page clock before it."""
+def drag(page, handle, dx: int) -> None:
+    """Drag a slider's handle ``dx`` px sideways with the mouse."""
     box = handle.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
-    t0 = page.evaluate("performance.now()")
     page.mouse.down()
-    page.mouse.move(x + 40, y, steps=4)
+    page.mouse.move(x + dx, y, steps=4)
     page.mouse.up()
-    return t0
 
 
 def operate_explorer(page, notebook: str, index: int) -> None:
-    """Change the explorer's controls until one redraws its picture; fail if none does.
+    """Drag the explorer's sliders until one redraws its picture; fail if none does.
 
     Sliders are dragged with the mouse: on a slide, the arrow keys also move the deck.
     """
-    tried = []
-    for control in explorer_controls(page, index):
-        state = page.evaluate(EXPLORER_STATE, index)
-        t0 = drag(page, control.locator) if control.kind == "slider" else control.change(0)
-        if t0 is None:
-            tried.append(f"{control.label}: cannot change")
-            continue
-        if wait_for_change(page, index, state["changes"], t0) is None:
-            tried.append(f"{control.label}: nothing redrawn")
-            continue
-        after = page.evaluate(EXPLORER_STATE, index)
-        if after["shown"] and after["src"] and after["src"] != state["src"]:
+    probe, tried = Probe(page, index), []
+    sliders = [s for s in probe.root.locator("input[type=range]").all()
+               if s.is_visible() and s.is_enabled()]
+    for slider in sliders:
+        label = slider.get_attribute("aria-label") or "a slider"
+        dx = -40 if slider.input_value() == slider.get_attribute("max") else 40
+        try:
+            probe.change(lambda s=slider, dx=dx: drag(page, s, dx), f"{notebook}: {label}")
             return
-        tried.append(f"{control.label}: no new picture (message: {after['message']!r})")
+        except AssertionError as err:
+            tried.append(str(err))
     pytest.fail(f"{notebook}: explorer #{index} in the slides was not redrawn; tried: {tried}")
 
 
 def operate_explorers(page, notebook: str, done: set[int]) -> None:
     """Change a control of each explorer on the slide shown; its picture must be redrawn."""
     page.wait_for_function(WIDGETS_SHOWN, timeout=WIDGET_TIMEOUT)
-    explorers = page.evaluate(WATCH_EXPLORERS)
-    for index, _ in enumerate(explorers):
+    for index, _ in enumerate(watch(page)):
         if index in done or not page.evaluate(ON_THIS_SLIDE, index):
             continue
         operate_explorer(page, notebook, index)
         page.screenshot(path=str(SHOTS / f"{Path(notebook).stem}-explorer.png"))
         done.add(index)
+        # An explorer keeps the keys while one of its controls has focus (Space included): the
+        # presenter clicks the slide outside it (focus leaves it), and Space steps on again.
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
 
 
 @pytest.mark.parametrize("name", PRESENTED, ids=[Path(n).stem for n in PRESENTED])
@@ -168,8 +160,6 @@ def test_notebook_as_a_live_slideshow(name, lab_server, lab_page):
     )
     assert page.evaluate(MATHS) > 0, f"{name}: no maths rendered by MathJax in the slides"
     page.screenshot(path=str(SHOTS / f"{notebook.stem}-first.png"))
-    # The notebook's own explorer code uses `window.__course.panel.node` as the page's root.
-    page.evaluate("() => { window.__course = {panel: {node: document.querySelector('.reveal')}}; }")
 
     seen, operated, ran = [page.evaluate(PRESENT)], set(), 0
     for _ in range(MAX_STEPS):
