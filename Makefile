@@ -50,14 +50,14 @@ widgets7: $(STAMP)
 	tools/ipywidgets7_env.sh
 	COURSE_EXPECT_IPYWIDGETS=7 $(IPYW7)/bin/python -m pytest tests/widgets_compat
 
-# Everything: lint; unit tests and nbval over every notebook; nbval again on PyTorch's generic
-# CPU path; the browser pass (its own run: pytest drops tests/browser when tests/ is also named);
-# the explorers under ipywidgets 7.
+# Everything: lint; unit tests and nbval over every notebook (which trains notebook 07's model
+# once); then, side by side, nbval again on PyTorch's generic CPU path and the browser pass (a
+# pytest of its own: named beside tests/, pytest drops tests/browser); the explorers under
+# ipywidgets 7.
 test: $(STAMP) data lint $(DECK_ASSETS)
 	tools/ensure_chromium.sh
 	$(PY) -m pytest tests notebooks $(NBVAL)
-	$(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks
-	$(PY) -m pytest tests/browser
+	tools/side_by_side.sh "$(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks" "$(PY) -m pytest tests/browser"
 	$(MAKE) --no-print-directory widgets7
 
 # Re-execute notebooks top to bottom in place (all, or NB=notebooks/03-....ipynb), headers first,
