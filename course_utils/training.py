@@ -29,15 +29,16 @@ VALIDATION = 5_000  # training digits held out to watch training and choose a re
 def pick_device(prefer: str | None = None) -> torch.device:
     """The one device the course trains on: CUDA when available, else the CPU.
 
-    ``prefer`` ("cpu" or "cuda") forces a choice; "cuda" without a GPU raises ValueError.
+    ``prefer`` ("cpu" or "cuda") forces a choice; "cuda" without a GPU raises ValueError. A GPU
+    comes with its index (``cuda:0``), as tensors report theirs, so ``x.device == device`` holds.
     """
-    if prefer is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if prefer not in ("cpu", "cuda"):
+    if prefer not in (None, "cpu", "cuda"):
         raise ValueError(f"prefer must be None, 'cpu' or 'cuda', got {prefer!r}")
     if prefer == "cuda" and not torch.cuda.is_available():
         raise ValueError("prefer='cuda' but torch.cuda.is_available() is False")
-    return torch.device(prefer)
+    if prefer == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    return torch.device("cuda", torch.cuda.current_device())
 
 
 def normalise(images: torch.Tensor) -> torch.Tensor:

@@ -107,3 +107,12 @@ def test_the_browser_tests_are_collected_when_named():
     assert listed.returncode == 0, listed.stdout[-2000:] + listed.stderr[-2000:]
     for path in NOTEBOOKS:
         assert f"test_notebook_in_jupyterlab[{path.stem}]" in listed.stdout, path.name
+
+
+def test_notebook_07_is_committed_training_as_on_a_first_visit():
+    """A learner reading notebook 07 sees the loop run: its progress bars, not a reused model
+    (make execute sets saved models aside, tools/execute.py)."""
+    nb = nbformat.read(ROOT / "notebooks" / "07-mnist-convnet.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and "train_or_load(" in c.source]
+    shown = "".join(o.get("text", "") for o in cell.outputs)
+    assert "epoch 2/2: 100%" in shown and "Trained a new model" in shown, shown[:500]

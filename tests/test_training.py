@@ -83,6 +83,18 @@ def test_pick_device():
         pick_device("tpu")
 
 
+def test_pick_device_names_the_gpu_as_tensors_do(monkeypatch):
+    """A tensor on the GPU reports ``cuda:1`` (say), never plain ``cuda``: the chosen device
+    must carry the index, or ``x.device == device`` fails (it did, on a real GPU)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    assert pick_device() == pick_device("cuda") == torch.device("cuda", 1)
+    assert pick_device("cpu") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="prefer='cuda' but torch.cuda.is_available"):
+        pick_device("cuda")
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -1,16 +1,21 @@
-"""Execute notebooks in place, top to bottom, as the tests run them (``make execute``).
+"""Execute notebooks in place, top to bottom, as a learner first runs them (``make execute``).
 
 The kernel refuses the network and has a torch hub folder of its own (tests/offline.py), so what
 is committed does not depend on the contributor's network or caches: a pretrained AlexNet in
-your own hub cache, say, would otherwise change what notebook 08 prints. Widget state is not
-stored: a notebook opened without a kernel shows the static figures.
+your own hub cache, say, would otherwise change what notebook 08 prints. Saved models are set
+aside while it runs: notebook 07 is committed training, progress bars and all, as on a first
+visit, not reusing a model from an earlier run.
+Widget state is not stored: a notebook opened without a kernel shows the static figures.
 
     python tools/execute.py notebooks/03-stride-padding-dilation.ipynb [...]
 """
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -20,6 +25,27 @@ from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import offline  # noqa: E402
+
+from course_utils.data import data_dir  # noqa: E402
+
+
+@contextlib.contextmanager
+def no_saved_models():
+    """Run as on a first visit: the data folder's saved models (``models/``) are set aside.
+
+    Afterwards the models the run trained stay (the tests can reuse them); if it trained none,
+    the ones set aside come back.
+    """
+    models = data_dir() / "models"
+    with tempfile.TemporaryDirectory(prefix="course-execute-") as aside:
+        kept = Path(aside) / "models"
+        if models.exists():
+            shutil.move(str(models), str(kept))
+        try:
+            yield
+        finally:
+            if kept.exists() and not models.exists():
+                shutil.move(str(kept), str(models))
 
 
 def execute(path: Path, timeout: int = 600) -> None:
@@ -38,7 +64,7 @@ def main(paths: list[str]) -> int:
     if not paths:
         print(__doc__)
         return 2
-    with offline.kernel_environment():
+    with offline.kernel_environment(), no_saved_models():
         for path in paths:
             print(f"executing {path}", flush=True)
             execute(Path(path))
