@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +166,21 @@ def test_the_rise_widgets_extension_installs_where_jupyterlab_finds_it(tmp_path)
     assert list(found) == [rise_widgets.NAME]
     load = found[rise_widgets.NAME]["jupyterlab"]["_build"]["load"]
     assert (target / load).is_file() and "course-rise-widgets" in (target / load).read_text()
+
+
+def test_readme_teacher_table_counts_each_notebooks_slides_and_exercises():
+    """README's "For teachers" table: one row per notebook, its slides and sub-slides and its
+    exercises as the notebook has them now (so the table cannot go stale when a cell moves)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### How long each notebook takes", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and re.fullmatch(r"\d\d-[a-z0-9-]+", cells[0]):
+            rows[cells[0]] = (int(cells[1]), int(cells[2]), int(cells[4]))
+    paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert sorted(rows) == [p.stem for p in paths]
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        shown = sum(slides.count(nb))
+        assert rows[path.stem] == (shown, 2 * shown, len(editions.exercises(nb))), path.stem
