@@ -47,7 +47,7 @@ def test_mnist_digit_rejects_bad_indices(index):
 def test_mnist_offline_without_files_says_which_files_go_where(monkeypatch, tmp_path):
     monkeypatch.setenv(data.ENV_VAR, str(tmp_path))
     start = time.monotonic()
-    with pytest.raises(data.DataNotFoundError) as err:
+    with pytest.raises(data.DataNotFoundError, match="MNIST is not in the data folder") as err:
         data.mnist(train=True)
     assert time.monotonic() - start < 10
     message = str(err.value)
@@ -66,7 +66,7 @@ def test_mnist_without_download_does_not_try_the_network(monkeypatch, tmp_path):
 def test_fetch_offline_names_the_address_and_the_destination(monkeypatch, tmp_path):
     monkeypatch.setenv(data.ENV_VAR, str(tmp_path))
     start = time.monotonic()
-    with pytest.raises(data.DataNotFoundError) as err:
+    with pytest.raises(data.DataNotFoundError, match="could not be downloaded") as err:
         data.fetch(data.SQUEEZENET)
     assert time.monotonic() - start < 10
     assert data.SQUEEZENET.url in str(err.value)

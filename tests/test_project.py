@@ -1,5 +1,6 @@
 """The project's setup files: the two README commands, CI, and Binder's environment.yml."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -110,3 +111,33 @@ def test_the_windows_commands_are_the_makefiles():
     expected = [_as_powershell(line) for target in ("$(STAMP)", "data", "lab")
                 for line in _recipe(target)]
     assert typed == [line for line in expected if line]
+
+
+def _bare_raises(source: str) -> list[int]:
+    """Lines of ``pytest.raises(...)`` calls without ``match=`` in ``source``."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "raises"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "pytest"
+        and not any(k.arg == "match" for k in node.keywords)
+    ]
+
+
+def test_the_scan_finds_a_raises_without_match():
+    source = "import pytest\nwith pytest.raises(ValueError):\n    pass\n"
+    assert _bare_raises(source) == [2]
+    assert _bare_raises(source.replace("ValueError)", "ValueError, match='x')")) == []
+
+
+def test_every_pytest_raises_names_the_message_a_learner_reads():
+    """An error test passes with the wrong error unless it checks the message (``match=``)."""
+    bare = {
+        path.relative_to(ROOT).as_posix(): lines
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if (lines := _bare_raises(path.read_text(encoding="utf-8")))
+    }
+    assert bare == {}
