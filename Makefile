@@ -33,7 +33,7 @@ lab: $(STAMP)
 	$(PY) -m jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG)
 
 lint: $(STAMP)
-	$(PY) -m ruff check course_utils tests tools benchmarks notebooks
+	$(PY) -m ruff check course_utils tests tools benchmarks notebooks conftest.py
 
 unit: $(STAMP) data
 	$(PY) -m pytest tests

@@ -1,22 +1,12 @@
-"""Test-wide guards: no network, and nbval must run every notebook it is asked about."""
+"""Fixtures for the tests. The guards of every run (no network, in this process and in the
+notebook kernels; nbval runs every notebook) are in the repository's conftest.py."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import offline
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
 ATTEMPTS = offline.ATTEMPTS
-
-_KERNELS = offline.kernel_environment()
-
-
-def pytest_configure(config):
-    offline.install()
-    _KERNELS.__enter__()
 
 
 @pytest.fixture(autouse=True)
@@ -40,24 +30,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def pytest_unconfigure(config):
-    offline.uninstall()
-    _KERNELS.__exit__(None, None, None)
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """With --nbval, a notebook in notebooks/ that was not collected is an error."""
-    if not getattr(config.option, "nbval", False):
-        return
-    asked = [Path(a.split("::")[0]).resolve() for a in config.args]
-    if not any(p == NOTEBOOKS or p == ROOT for p in asked):
-        return  # a run over chosen notebooks only
-    ran = {Path(str(item.fspath)).resolve() for item in items}
-    missing = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb") if p.resolve() not in ran)
-    if missing:
-        raise pytest.UsageError(f"nbval did not collect these notebooks: {', '.join(missing)}")
 
 
 def send_from_browser(widget, **state) -> None:

@@ -1,6 +1,7 @@
 """Refuse every connection or DNS lookup that leaves this machine, as an offline machine would.
 
-``install()`` patches ``socket`` in the calling process: the test process (tests/conftest.py).
+``install()`` patches ``socket`` in the calling process: the test process (the repository's
+conftest.py).
 ``kernel_environment()`` does the same for every notebook kernel started inside it (nbval's,
 nbclient's, the browser tests' JupyterLab, ``make execute``): an IPython startup file runs
 ``install()`` there, and the kernels get a torch hub folder of their own. A refusal is an

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -11,6 +14,8 @@ import offline
 import pytest
 import torch
 from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """\
 import socket
@@ -64,3 +69,45 @@ def test_a_notebook_kernel_refuses_the_network_and_sees_no_helper_names():
     names = set(names.split())
     assert {"socket", "torch", "get_ipython"} <= names  # what the probe and IPython define
     assert not {"offline", "sys", "_course_tests_offline"} & names
+
+
+GUARD_PROBE = """\
+import socket
+from pathlib import Path
+import torch
+try:
+    socket.create_connection(("192.0.2.1", 80), timeout=2)
+    refused = False
+except OSError as err:
+    refused = "tests must not touch the network" in str(err)
+assert refused, "the kernel was not refused the network"
+assert Path.home() / ".cache" not in Path(torch.hub.get_dir()).parents, torch.hub.get_dir()
+"""
+
+
+def _pytest_on_a_lone_notebook(*options: str) -> subprocess.CompletedProcess:
+    """``pytest --nbval-lax`` on a notebook inside the repository but outside tests/, from a
+    clean environment (none of this run's private folders), as `make test`'s generic-CPU pass
+    runs notebooks/."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TORCH_HOME", "IPYTHONDIR")}
+    (ROOT / "build").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ROOT / "build", prefix="guard-probe-") as folder:
+        path = Path(folder) / "probe.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(GUARD_PROBE)]),
+                       path)
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+             *options, str(path)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        )
+
+
+def test_a_run_given_only_notebooks_guards_their_kernels_too():
+    """pytest reads tests/conftest.py only when it collects tests/; the guards must not depend
+    on it (the generic-CPU nbval pass over notebooks/ once ran its kernels unguarded)."""
+    guarded = _pytest_on_a_lone_notebook()
+    assert guarded.returncode == 0, guarded.stdout[-3000:] + guarded.stderr[-2000:]
+    assert "1 passed" in guarded.stdout
+    unguarded = _pytest_on_a_lone_notebook("--noconftest")  # the probe can tell the difference
+    assert unguarded.returncode == 1, unguarded.stdout[-3000:]
+    assert "the kernel was not refused the network" in unguarded.stdout
