@@ -25,11 +25,11 @@ import sys
 from pathlib import Path
 
 import nbformat
-from notebook_header import repository_url
+from notebook_header import TAG as HEADER
+from notebook_header import repository_url, tags
 
 EXERCISE = "exercise"
 SOLUTION = "solution"
-HEADER = "course-header"  # tools/notebook_header.py's tag: Colab badge and install cell
 _MENTIONS_SOLUTION = re.compile(r"\bsolutions?\b", flags=re.I)
 SUMMARY = "Solution (open it once you have tried)"
 _SOLUTION = re.compile(
@@ -41,10 +41,6 @@ _SOLUTION = re.compile(
 
 class ExerciseFormatError(ValueError):
     """A notebook's exercise and solution cells do not follow the course's format."""
-
-
-def tags(cell) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
 
 
 def solution_source(code: str) -> str:

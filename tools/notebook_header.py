@@ -47,8 +47,13 @@ def header_sources(notebook: Path, url: str | None = None) -> tuple[str, str]:
     return badge, install
 
 
+def tags(cell) -> list[str]:
+    """A cell's tags (the tools mark the header, exercises and solutions with them)."""
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
 def _is_header(cell) -> bool:
-    return TAG in cell.get("metadata", {}).get("tags", [])
+    return TAG in tags(cell)
 
 
 def apply(nb, notebook: Path) -> None:
@@ -74,9 +79,15 @@ def stale(nb, notebook: Path) -> str | None:
     return None
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="report stale headers, change nothing")
+def check_or_write(argv, description: str, what: str, stale, apply, written) -> int:
+    """The command line of a tool that keeps something in every notebook as it derives it.
+
+    ``stale(nb, path)`` says what is out of date (None if nothing), ``apply(nb, path)`` mends
+    it, ``written(nb)`` is the line printed after writing. With ``--check`` nothing is written
+    and the exit status is 1 if any notebook is stale.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--check", action="store_true", help=f"report stale {what}, change nothing")
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -90,8 +101,13 @@ def main(argv=None) -> int:
         elif problem:
             apply(nb, path)
             nbformat.write(nb, path)
-            print(f"{path}: header written")
+            print(f"{path}: {written(nb)}")
     return status
+
+
+def main(argv=None) -> int:
+    return check_or_write(argv, __doc__.splitlines()[0], "headers", stale, apply,
+                          lambda nb: "header written")
 
 
 if __name__ == "__main__":

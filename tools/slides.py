@@ -27,19 +27,17 @@ taller than the screen).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import math
 import re
 import struct
 import sys
-from pathlib import Path
 
-import nbformat
+from editions import EXERCISE, SOLUTION
+from notebook_header import TAG as HEADER_TAG
+from notebook_header import check_or_write
+from notebook_header import tags as _tags
 
-ROOT = Path(__file__).resolve().parent.parent
-HEADER_TAG = "course-header"
-EXERCISE, SOLUTION = "exercise", "solution"
 RISE_SETTINGS = {
     "center": False,
     "scroll": True,
@@ -56,10 +54,6 @@ TEXT_LINE, CODE_LINE = 22, 18  # px per line of markdown text, of code or printe
 CHARS_PER_LINE = 130  # characters of markdown prose on one line of SLIDE_WIDTH
 WIDGET_HEIGHT = 600  # px assumed for an explorer (a widget has no size before it renders)
 IMAGE_MIMES = ("image/png", "image/jpeg")
-
-
-def _tags(cell) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
 
 
 def _heading_level(cell) -> int:
@@ -202,6 +196,11 @@ def stale(nb) -> str | None:
     return None
 
 
+def shown(nb) -> int:
+    """Slides plus sub-slides the rules give ``nb``: the sections of its deck."""
+    return sum(t in ("slide", "subslide") for t in slide_types(nb))
+
+
 def count(nb) -> tuple[int, int]:
     """(slides, sub-slides) of ``nb`` as its metadata says."""
     kinds = [c.get("metadata", {}).get("slideshow", {}).get("slide_type") for c in nb.cells]
@@ -209,24 +208,12 @@ def count(nb) -> tuple[int, int]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="report stale slides, change nothing")
-    parser.add_argument("notebooks", nargs="*", type=Path)
-    args = parser.parse_args(argv)
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
-    status = 0
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        problem = stale(nb)
-        if problem and args.check:
-            print(f"{path}: {problem}")
-            status = 1
-        elif problem:
-            apply(nb)
-            nbformat.write(nb, path)
-            slides, subslides = count(nb)
-            print(f"{path}: {slides} slides, {subslides} sub-slides written")
-    return status
+    def written(nb) -> str:
+        slides, subslides = count(nb)
+        return f"{slides} slides, {subslides} sub-slides written"
+
+    return check_or_write(argv, __doc__.splitlines()[0], "slides",
+                          lambda nb, _path: stale(nb), lambda nb, _path: apply(nb), written)
 
 
 if __name__ == "__main__":
