@@ -7,14 +7,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 import torch
 from torch.nn import functional as F
+from tree_memory import TreeMemory
 
 from course_utils.distributed import (
     Config,
@@ -118,43 +117,6 @@ def test_data_handed_over_in_a_file(tmp_path):
         load_data(6, path=path)
 
 
-class TreeMemory:
-    """Peak memory of processes and all their descendants, sampled in a thread (PSS on Linux)."""
-
-    def __init__(self, *roots: psutil.Process, every: float = 0.05):
-        self.roots, self.every, self.peak = roots, every, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _total(self) -> int:
-        total = 0
-        for root in self.roots:
-            try:
-                tree = [root, *root.children(recursive=True)]
-            except psutil.Error:
-                continue
-            for process in tree:
-                try:
-                    info = process.memory_full_info()
-                except psutil.Error:
-                    continue
-                total += getattr(info, "pss", info.rss)
-        return total
-
-    def _sample(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._total())
-            time.sleep(self.every)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-
 def notebook_cells(*markers: str) -> list[str]:
     """The sources of notebook 07's code cells holding each marker, in the order given."""
     cells = json.loads(NOTEBOOK.read_text())["cells"]
@@ -177,7 +139,7 @@ def test_the_notebooks_ddp_cell_with_spawned_ranks(tmp_path):
     env = {**os.environ, "COURSE_DDP_START_METHOD": "spawn", "MPLBACKEND": "Agg"}
     kernel = subprocess.Popen([sys.executable, str(script)], cwd=NOTEBOOK.parent, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    with TreeMemory(psutil.Process(kernel.pid)) as memory:
+    with TreeMemory(psutil.Process(kernel.pid), every=0.05) as memory:
         out, err = kernel.communicate(timeout=600)
     assert kernel.returncode == 0, err
     report = out[out.index("2 processes (gloo, CPU)"):].strip().splitlines()

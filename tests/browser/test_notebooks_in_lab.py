@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 from explorer_probe import Probe, watch
+from tree_memory import TreeMemory
 
 ROOT = Path(__file__).resolve().parents[2]
 # $COURSE_BROWSER_NOTEBOOKS: another folder of notebooks (to try these tests on scratch ones).
@@ -122,7 +121,7 @@ def test_notebook_in_jupyterlab(notebook, lab_server, open_notebook, memory_rows
     opened = open_notebook(notebook.name)
     page = opened.page
     kernel = lab_server.kernel_process(opened.kernel_id)
-    sampler = TreeMemorySampler(kernel)
+    sampler = TreeMemory(kernel)
     seconds = opened.run_all(RUN_TIMEOUT)
 
     deadline = time.monotonic() + WIDGET_TIMEOUT
@@ -155,40 +154,6 @@ def test_notebook_in_jupyterlab(notebook, lab_server, open_notebook, memory_rows
         f"{kernel_peak / MiB:.0f} MiB, kernel + child processes (PSS, sampled) "
         f"{tree_peak / MiB:.0f} MiB (see {report})"
     )
-
-
-class TreeMemorySampler:
-    """Samples, in a thread, the memory of a process plus all its descendants (DataLoader
-    workers, processes a cell launches ...), which the kernel's VmHWM misses. Each process
-    counts its PSS (proportional set size: pages shared between processes, such as torch's
-    libraries, are split among them), so the sum is what the machine (or Binder's cgroup)
-    really holds, not a multiple count of shared libraries."""
-
-    def __init__(self, process, interval: float = 0.25):
-        self.process, self.interval, self.peak = process, interval, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            total = 0
-            try:
-                for proc in [self.process, *self.process.children(recursive=True)]:
-                    try:
-                        total += proc.memory_full_info().pss
-                    except psutil.Error:
-                        pass
-            except psutil.Error:
-                return
-            self.peak = max(self.peak, total)
-            self._stop.wait(self.interval)
-
-    def stop(self) -> int:
-        """Stop sampling; the largest total seen, in bytes."""
-        self._stop.set()
-        self._thread.join(timeout=5)
-        return self.peak
 
 
 def peak_memory(process) -> int:

@@ -86,12 +86,6 @@ STEP = """() => {
 }"""
 
 
-def expected_slides(notebook: Path) -> int:
-    """Slides plus sub-slides that tools/slides.py gives the notebook."""
-    nb = nbformat.read(notebook, as_version=4)
-    return sum(t in ("slide", "subslide") for t in slides.slide_types(nb))
-
-
 def run_cells(page, marks: list[str]) -> None:
     """Run the cells in order as a presenter does: select each one (a click on its prompt keeps
     command mode) and press Ctrl+Enter; then wait until the kernel has run them all."""
@@ -154,9 +148,9 @@ def test_notebook_as_a_live_slideshow(name, lab_server, lab_page):
     page.goto(f"{lab_server.url}/rise/{name}?token={lab_server.token}")
     page.wait_for_selector(".reveal.ready", timeout=OPEN_TIMEOUT)
     ids = page.evaluate(SLIDE_IDS)
-    assert len(ids) == expected_slides(notebook), (
-        f"{name}: the slideshow has {len(ids)} slides, tools/slides.py gives "
-        f"{expected_slides(notebook)}"
+    expected = slides.shown(nbformat.read(notebook, as_version=4))
+    assert len(ids) == expected, (
+        f"{name}: the slideshow has {len(ids)} slides, tools/slides.py gives {expected}"
     )
     assert page.evaluate(MATHS) > 0, f"{name}: no maths rendered by MathJax in the slides"
     page.screenshot(path=str(SHOTS / f"{notebook.stem}-first.png"))
