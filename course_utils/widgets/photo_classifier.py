@@ -52,6 +52,7 @@ class PhotoClassifier(Explorer):
             raise ValueError(f"k must be in [1, {TOP}], got {k!r}")
         self.classifier = classifier
         self.image: Image.Image | None = None
+        self.thumbnail: Image.Image | None = None  # the photo as sent and drawn
         self.probabilities: np.ndarray | None = None
         super().__init__(k=k, network=classifier.name)
         if default is not None:
@@ -68,7 +69,7 @@ class PhotoClassifier(Explorer):
         thumbnail.thumbnail((THUMBNAIL, THUMBNAIL))
         buffer = io.BytesIO()
         thumbnail.save(buffer, format="JPEG", quality=85)
-        self.image, self.probabilities = image, probabilities
+        self.image, self.thumbnail, self.probabilities = image, thumbnail, probabilities
         with self.hold_sync():
             self.photo = buffer.getvalue()
             self.caption = caption
@@ -96,9 +97,7 @@ class PhotoClassifier(Explorer):
         fig = CourseFigure(figsize=(8.0, 3.2))
         ax_photo = fig.add_axes((0.0, 0.02, 0.32, 0.84))
         ax_bars = fig.add_axes((0.62, 0.16, 0.35, 0.78))
-        thumbnail = self.image.convert("RGB")
-        thumbnail.thumbnail((THUMBNAIL, THUMBNAIL))
-        ax_photo.imshow(np.asarray(thumbnail))
+        ax_photo.imshow(np.asarray(self.thumbnail))
         ax_photo.set_axis_off()
         ax_photo.set_title("\n".join(textwrap.wrap(self.caption, 40)) or "photo", fontsize=8)
         labels = [textwrap.shorten(self.classifier.categories[i], 30) for i in order]
