@@ -105,8 +105,12 @@ def test_provenance_names_what_made_the_model(data):
     assert tanh["network"] != made_by["network"] and "torch.tanh(x)" in tanh["network"]
 
 
-def test_train_or_load_trains_reuses_and_retrains(tmp_path, data):
-    path = tmp_path / "lecture-net.pt"
+def test_train_or_load_trains_reuses_and_retrains(tmp_path, data, monkeypatch):
+    # Run from a notebook's folder, as a learner does: the messages name the file as
+    # ../data/models/..., whatever folder the repository and the temporary files are in.
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    path = tmp_path / "data" / "models" / "lecture-net.pt"
 
     def run(make_model=LectureNet, fit_fn=quiet_fit, recipe=RECIPE, retrain=False):
         return train_or_load(make_model, fit_fn, data, recipe, retrain=retrain, path=path)
@@ -132,7 +136,8 @@ def test_train_or_load_trains_reuses_and_retrains(tmp_path, data):
     assert "another recipe: max_lr 0.003 → 0.01" in message4 and message4.startswith("Trained")
 
     _, _, message5 = run(make_model=TanhNet, recipe=faster)
-    assert message5.endswith("was trained with another network); saved it to " + str(path) + ".")
+    assert message5 == ("Trained a new model (../data/models/lecture-net.pt was trained with "
+                        "another network); saved it to ../data/models/lecture-net.pt.")
 
     _, _, message6 = run(make_model=lambda: LectureNet(c1=16), recipe=faster)
     assert "was trained with another network)" in message6  # not "other initial weights" too
