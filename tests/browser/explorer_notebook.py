@@ -13,6 +13,7 @@ import base64
 import io
 import json
 import os
+import time
 
 import nbformat
 from explorer_probe import watch
@@ -105,6 +106,19 @@ def open_explorers(page, server, notebook7: bool = False) -> OpenNotebook:
 def kernel(lab, code: str):
     """A value the kernel prints as JSON."""
     return json.loads(lab.execute(f"import json\nprint(json.dumps({code}))"))
+
+
+def kernel_settles(lab, code: str, expected, timeout_s: float = 10):
+    """What the kernel prints for ``code`` once it equals ``expected``, or its last answer
+    after ``timeout_s``. A change made in the page reaches the kernel a moment later (the
+    widget manager holds a message back while one is still unanswered), so a read right after
+    a click can precede it; a change that never arrives still gives the wrong answer."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = kernel(lab, code)
+        if value == expected or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
 
 
 def control(root, name: str):

@@ -32,6 +32,7 @@ from explorer_notebook import (
     control,
     kernel,
     kernel_photos,
+    kernel_settles,
     open_explorers,
     output_cell,
     png,
@@ -99,9 +100,9 @@ def test_conv_explorer(lab):
     assert kernel(lab, "conv.position") == [0, 0]  # pointing only shows it
     conv.change(lambda: picture.click(position=output_cell(picture, 0, 1)), "clicking a cell")
     page.mouse.move(0, 0)
-    assert kernel(lab, "conv.position") == [0, 1]
+    assert kernel_settles(lab, "conv.position", [0, 1]) == [0, 1]
     conv.change(arrow(root.locator("svg.course-conv"), "ArrowDown"), "moving the cell by keys")
-    assert kernel(lab, "conv.position") == [1, 1]
+    assert kernel_settles(lab, "conv.position", [1, 1]) == [1, 1]
     assert "output cell (1, 1)" in conv.text(".course-status")
 
     conv.change(arrow(control(root, "dilation d, rows"), "End"), "a kernel too wide")

@@ -8,9 +8,7 @@ the page shows is checked against the kernel.
 
 from __future__ import annotations
 
-import json
-
-from explorer_notebook import CONV, control, open_explorers, output_cell
+from explorer_notebook import CONV, control, kernel_settles, open_explorers, output_cell
 from explorer_probe import Probe
 
 
@@ -20,10 +18,9 @@ def test_explorers_in_notebook7(lab_server, lab_page):
     conv = Probe(lab_page, CONV)
     conv.change(lambda: control(conv.root, "stride s, columns").press("ArrowLeft"),
                 "stride, from keys")
-    answer = json.loads(notebook.execute("import json\nprint(json.dumps([conv.stride, "
-                                         "conv.output_shape]))"))
+    answer = kernel_settles(notebook, "[conv.stride, conv.output_shape]", [[2, 1], [3, 5]])
     assert answer == [[2, 1], [3, 5]]
     assert "output 3×5" in conv.text(".course-caption")
     picture = conv.root.locator("svg.course-conv")
     conv.change(lambda: picture.click(position=output_cell(picture, 1, 3)), "clicking a cell")
-    assert json.loads(notebook.execute("print(conv.position)")) == [1, 3]
+    assert kernel_settles(notebook, "conv.position", [1, 3]) == [1, 3]
