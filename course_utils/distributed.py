@@ -95,8 +95,14 @@ def flat_weights(model: nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
 
 
-def _worker(rank: int, config: Config, port: int, x, y) -> tuple[list[str], dict]:
-    """One rank's training: its report lines and final weights (rank 0's are the run's)."""
+def _worker(rank: int, config: Config, port: int, x, y, leave: bool = True
+            ) -> tuple[list[str], dict]:
+    """One rank's training: its report lines and final weights (rank 0's are the run's).
+
+    ``leave``: destroy the process group at the end. Rank 0 hosts the group's store (the
+    address all ranks meet at), so :func:`run` has it leave last, once the others have exited:
+    a rank whose store vanished while it was leaving was seen to abort.
+    """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # one core per rank
     dist.init_process_group(
@@ -135,7 +141,8 @@ def _worker(rank: int, config: Config, port: int, x, y) -> tuple[list[str], dict
                 raise RuntimeError(f"weights differ across ranks after step {step}")
         return lines, model.module.state_dict()
     finally:
-        dist.destroy_process_group()
+        if leave:
+            dist.destroy_process_group()
         torch.set_num_threads(threads)
 
 
@@ -219,7 +226,7 @@ def run(
             start_method=start_method,
         )
         try:
-            lines, state = _worker(0, config, port, x, y)
+            lines, state = _worker(0, config, port, x, y, leave=False)
             while not others.join():
                 pass
             return lines, state
@@ -238,6 +245,9 @@ def run(
                 if failure is err:
                     raise
                 raise failure from err
+        finally:
+            if dist.is_initialized():  # rank 0 leaves last (see _worker)
+                dist.destroy_process_group()
 
 
 def main(argv=None) -> int:
