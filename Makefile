@@ -11,10 +11,10 @@ IPYW7 := .venv-ipyw7
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # PyTorch's generic CPU code path (no AVX2/AVX-512 kernels): compared outputs must not depend on it.
 GENERIC_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
-# reveal.js, MathJax and friends for the HTML slide decks (npm ci in tools/deck-assets).
-DECK_ASSETS := tools/deck-assets/node_modules/.package-lock.json
+# Every front-end file the built pages load (site, slide decks): npm ci in tools/web-assets.
+WEB_ASSETS := tools/web-assets/node_modules/.package-lock.json
 
-.PHONY: lab test venv data lint unit notebooks browser widgets7 execute clean slides student deck-assets
+.PHONY: lab test venv data lint unit notebooks browser widgets7 execute clean slides student web-assets
 
 venv: $(STAMP)
 
@@ -41,7 +41,7 @@ unit: $(STAMP) data
 notebooks: $(STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks
 
-browser: $(STAMP) data $(DECK_ASSETS)
+browser: $(STAMP) data $(WEB_ASSETS)
 	tools/ensure_chromium.sh
 	$(PY) -m pytest tests/browser
 
@@ -54,7 +54,7 @@ widgets7: $(STAMP)
 # once); then, side by side, nbval again on PyTorch's generic CPU path and the browser pass (a
 # pytest of its own: named beside tests/, pytest drops tests/browser); the explorers under
 # ipywidgets 7.
-test: $(STAMP) data lint $(DECK_ASSETS)
+test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/ensure_chromium.sh
 	$(PY) -m pytest tests notebooks $(NBVAL)
 	tools/side_by_side.sh "$(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks" "$(PY) -m pytest tests/browser"
@@ -71,12 +71,12 @@ execute: $(STAMP)
 
 # For teachers: one HTML slide deck per notebook (reveal.js and MathJax from npm, served from
 # build/slides/_assets, so the decks open offline), and the student edition (no solutions).
-deck-assets: $(DECK_ASSETS)
+web-assets: $(WEB_ASSETS)
 
-$(DECK_ASSETS): tools/deck-assets/package.json tools/deck-assets/package-lock.json
-	cd tools/deck-assets && npm ci --ignore-scripts --no-audit --no-fund
+$(WEB_ASSETS): tools/web-assets/package.json tools/web-assets/package-lock.json
+	cd tools/web-assets && npm ci --ignore-scripts --no-audit --no-fund
 
-slides: $(STAMP) $(DECK_ASSETS)
+slides: $(STAMP) $(WEB_ASSETS)
 	rm -rf build/slides
 	$(PY) tools/decks.py build/slides notebooks/*.ipynb
 
@@ -85,4 +85,4 @@ student: $(STAMP)
 	$(PY) tools/editions.py student build/student notebooks/*.ipynb
 
 clean:
-	rm -rf $(VENV) $(IPYW7) .pytest_cache .ruff_cache .hypothesis test-artifacts build tools/deck-assets/node_modules
+	rm -rf $(VENV) $(IPYW7) .pytest_cache .ruff_cache .hypothesis test-artifacts build tools/web-assets/node_modules

@@ -2,7 +2,7 @@
 
 Each notebook becomes ``OUT_DIR/NN-name.slides.html``, with its committed outputs and the slide
 types of tools/slides.py. reveal.js, MathJax, RequireJS and jQuery are not fetched from a CDN
-but from ``OUT_DIR/_assets/``, copied from ``tools/deck-assets/node_modules`` (``npm ci`` there
+but from ``OUT_DIR/_assets/``, copied from ``tools/web-assets/node_modules`` (``npm ci`` there
 installs the versions pinned in its package-lock.json: reveal.js 4.0.2, the version nbconvert's
 template names). Share the whole ``OUT_DIR`` folder: the decks need ``_assets`` beside them.
 
@@ -20,7 +20,7 @@ import nbformat
 from nbconvert import SlidesExporter
 
 ROOT = Path(__file__).resolve().parent.parent
-NODE_MODULES = ROOT / "tools" / "deck-assets" / "node_modules"
+NODE_MODULES = ROOT / "tools" / "web-assets" / "node_modules"
 TEMPLATES = ROOT / "tools" / "deck-template"
 ASSETS = "_assets"
 # What the decks load, as (source under node_modules, destination under OUT_DIR/_assets).

@@ -5,7 +5,10 @@ is committed does not depend on the contributor's network or caches: a pretraine
 your own hub cache, say, would otherwise change what notebook 08 prints. Saved models are set
 aside while it runs: notebook 07 is committed training, progress bars and all, as on a first
 visit, not reusing a model from an earlier run.
-Widget state is not stored: a notebook opened without a kernel shows the static figures.
+The explorers' widget state is stored in the notebook's metadata (nbclient's
+``store_widget_state``): the course's website and slide decks (make site, make slides) bring
+the explorers to life from it, with no kernel; a notebook read on GitHub shows the still
+figures beside them.
 
     python tools/execute.py notebooks/03-stride-padding-dilation.ipynb [...]
 """
@@ -52,7 +55,7 @@ def execute(path: Path, timeout: int = 600) -> None:
     """Run the notebook at ``path`` in a fresh kernel and write it back with its outputs."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
+        nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()

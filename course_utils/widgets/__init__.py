@@ -8,7 +8,9 @@ browser at once, without a round trip to the kernel. What the browser computes t
 compared with :mod:`course_utils.arithmetic` and PyTorch by the browser tests.
 
 The same classes run with ipywidgets 7 (Colab) and 8 (JupyterLab 4, Notebook 7). A committed
-notebook keeps no widget state, so each explorer also draws its current state with matplotlib:
+notebook keeps its widget state (tools/execute.py), from which the course's website and slide
+decks run the same modules with no kernel (``host()`` in ``drawing.js`` says which); GitHub
+shows no widget, so each explorer also draws its current state with matplotlib:
 ``explorer.figure()``, the still picture a notebook shows beside it.
 """
 

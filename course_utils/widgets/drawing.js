@@ -77,6 +77,54 @@ export function say(parts, message) {
   parts.picture.hidden = Boolean(message);
 }
 
+// Where the explorer runs. In JupyterLab, Notebook 7 or Colab a kernel answers what needs
+// PyTorch. A page built from a notebook (the course's website, make site, and its slide decks,
+// make slides) has no kernel: it says so by defining, before any explorer renders,
+//   window.courseHost = {kernel: false, notebook: "07-mnist-convnet",
+//                        run: {binder: "https://mybinder.org/...", colab: "https://colab..."},
+//                        assets: "_static/course"}
+// (assets: the folder of the course's own files, relative to the page). host() is that object
+// on such a page, and {kernel: true} everywhere else: the one place an explorer asks.
+export function host() {
+  const page = globalThis.courseHost;
+  return page && page.kernel === false ? page : {kernel: true};
+}
+
+// Load one of the page's asset files (host().assets/name) as a classic script, once; the
+// promise settles when it has run. Classic scripts load from file:// too, where fetch() and
+// module imports of local files are refused.
+const loaded = new Map();
+export function loadScript(name) {
+  const src = `${host().assets}/${name}`;
+  if (!loaded.has(src)) {
+    loaded.set(src, new Promise((resolve, reject) => {
+      const script = html("script", {src});
+      script.addEventListener("load", () => resolve());
+      script.addEventListener("error", () => reject(new Error(`could not load ${src}`)));
+      document.head.append(script);
+    }));
+  }
+  return loaded.get(src);
+}
+
+// A note inside the explorer for what only a kernel can do on a page without one, with links
+// to run the notebook where one answers.
+export function needsKernel(what) {
+  const run = host().run || {};
+  const links = [["Binder", run.binder], ["Colab", run.colab]].filter(([, url]) => url);
+  const note = html("p", {class: "course-needs-kernel"},
+                    [`${what} needs the notebook running with a kernel`]);
+  if (links.length) {
+    note.append(": run it on ");
+    links.forEach(([name, url], k) => {
+      if (k) { note.append(" or "); }
+      note.append(html("a", {href: url, target: "_blank", rel: "noopener", text: name}));
+    });
+  }
+  note.append(".");
+  return note;
+}
+
 // A function that sets several traits and sends them to the kernel in one message.
 export function committer(model) {
   return (values) => {
