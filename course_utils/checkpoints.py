@@ -2,16 +2,16 @@
 
 Training the lecture's network takes about a minute on a laptop's CPU, so notebook 07 saves it
 in the data folder. The file holds the weights, the training history and the run's
-:func:`provenance`: the network's layer table, a digest of its initial weights, the recipe, the
-data and the source of the training loop. :func:`train_or_load` reuses the file only when all of
-these equal the current run's, so changing the network or the recipe trains again.
+:func:`provenance`: the network's layer table, its initial weights, the recipe, the data and the
+source of the training loop. :func:`train_or_load` reuses the file only when all of these equal
+the current run's (the initial weights to float32 rounding, :func:`same_initial_weights`), so
+changing the network or the recipe trains again.
 :func:`load_checkpoint` refuses, with the reason, a file that is missing, corrupt, or made for
 another network or run.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import os
 from collections.abc import Callable
@@ -24,7 +24,7 @@ from course_utils.data import data_dir
 from course_utils.summary import summarize
 from course_utils.training import History, MnistData, Recipe
 
-CHECKPOINT_FORMAT = 2
+CHECKPOINT_FORMAT = 3
 
 
 def architecture(model: nn.Module) -> dict[str, list[int]]:
@@ -32,22 +32,38 @@ def architecture(model: nn.Module) -> dict[str, list[int]]:
     return {name: list(t.shape) for name, t in model.state_dict().items()}
 
 
+# Initial weights drawn on CPUs with and without fused multiply-adds differ in their last bit
+# (uniform_ computes low + (high - low) * u); well within these, a digest of the bytes would not.
+ROUNDING = {"rtol": 1e-6, "atol": 1e-7}
+
+
+def same_initial_weights(saved: dict, now: dict) -> bool:
+    """Whether two initial state dicts (name → tensor) hold the same tensors, to float32
+    rounding (:data:`ROUNDING`): the same draw on two CPUs."""
+    if not isinstance(saved, dict) or saved.keys() != now.keys():
+        return False
+    return all(
+        isinstance(saved[k], torch.Tensor) and saved[k].shape == now[k].shape
+        and torch.allclose(saved[k].float(), now[k].float(), **ROUNDING)
+        for k in now
+    )
+
+
 def provenance(model: nn.Module, fit_fn: Callable, data: MnistData, recipe: Recipe) -> dict:
     """What a training run depends on, to decide whether a saved model can stand in for it.
 
-    The network's layer table (:func:`summarize`), a digest of its initial weights, the recipe,
-    the data's sizes and label digest, and the source of the loop ``fit_fn``.
+    The network's layer table (:func:`summarize`), its initial weights (a copy of its state
+    dict, on the CPU), the recipe, the data's sizes and label digest, and the source of the loop
+    ``fit_fn``.
     """
-    digest = hashlib.sha256()
-    for t in model.state_dict().values():
-        digest.update(t.detach().cpu().contiguous().numpy().tobytes())
+    initial = {k: t.detach().cpu().clone() for k, t in model.state_dict().items()}
     try:
         loop = inspect.getsource(fit_fn)
     except (OSError, TypeError):  # no source file: compare the compiled code instead
         loop = fit_fn.__code__.co_code.hex()
     return {
         "network": summarize(model, tuple(data.train_x.shape[1:])).text(),
-        "initial weights": digest.hexdigest(),
+        "initial weights": initial,
         "recipe": recipe.as_dict(),
         "data": [len(data.train_x), len(data.val_x), int(data.train_y.sum())],
         "loop": loop,
@@ -62,17 +78,27 @@ WHAT_DIFFERS = {
 }
 
 
+def _same(key: str, old, value) -> bool:
+    if key == "initial weights":
+        return same_initial_weights(old, value)
+    return old == value
+
+
 def _differences(saved: dict, now: dict) -> str:
+    """What differs between two provenances, in words ("" when they are the same run)."""
     parts = []
     for key, value in now.items():
         old = saved.get(key)
-        if old == value or (key == "initial weights" and saved.get("network") != now["network"]):
+        if _same(key, old, value) or (
+            key == "initial weights" and saved.get("network") != now["network"]
+        ):
             continue  # another network has other initial weights anyway
         if key == "recipe" and isinstance(old, dict):
             changes = [f"{k} {old.get(k)!r} → {v!r}" for k, v in value.items() if old.get(k) != v]
             parts.append(f"another recipe: {', '.join(changes)}")
         else:
             parts.append(WHAT_DIFFERS.get(key, f"another {key}"))
+    parts += [f"a {key} this run does not have" for key in saved.keys() - now.keys()]
     return "; ".join(parts)
 
 
@@ -125,9 +151,10 @@ def load_checkpoint(path, model: nn.Module, made_by: dict | None = None) -> dict
             f"{path} was saved by another version of the course (format "
             f"{meta.get('format')!r}, expected {CHECKPOINT_FORMAT})"
         )
-    if made_by is not None and meta.get("made_by") != made_by:
+    if made_by is not None:
         differences = _differences(meta.get("made_by") or {}, made_by)
-        raise CheckpointError(f"{path} was trained with {differences}")
+        if differences:
+            raise CheckpointError(f"{path} was trained with {differences}")
     expected = architecture(model)
     got = {k: list(v.shape) for k, v in state.items()} if isinstance(state, dict) else None
     if got != expected or meta.get("architecture") != expected:
