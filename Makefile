@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 is needed, this is " + sys.version.split()[0]'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -c constraints.txt -e ".[lab,test]"
+	$(PY) -m pip install --no-compile -c constraints.txt -e ".[lab,test]"
 	$(PY) tools/rise_widgets.py
 	touch $(STAMP)
 
@@ -46,19 +46,36 @@ browser: $(STAMP) data $(WEB_ASSETS)
 	$(PY) -m pytest tests/browser
 
 # The explorers once more, with ipywidgets 7.7 (what Colab runs) in a small overlay environment.
+WIDGETS7 := tools/ipywidgets7_env.sh && COURSE_EXPECT_IPYWIDGETS=7 $(IPYW7)/bin/python -m pytest tests/widgets_compat
 widgets7: $(STAMP)
-	tools/ipywidgets7_env.sh
-	COURSE_EXPECT_IPYWIDGETS=7 $(IPYW7)/bin/python -m pytest tests/widgets_compat
+	$(WIDGETS7)
 
-# Everything: lint; unit tests and nbval over every notebook (which trains notebook 07's model
-# once); then, side by side, nbval again on PyTorch's generic CPU path and the browser pass (a
-# pytest of its own: named beside tests/, pytest drops tests/browser); the explorers under
-# ipywidgets 7.
+# Everything, each notebook run as few times as its checks need, on both cores. First nbval over
+# notebook 07, which trains the model that every later run of 07 reuses (torch trains on both
+# cores); then two lanes side by side (tools/side_by_side.sh):
+#   A: the unit tests; nbval again over every notebook on PyTorch's generic CPU path; the browser
+#      tests of the explorers, decks and anything else; the explorers under ipywidgets 7.7;
+#   B: nbval over the other notebooks; each notebook in JupyterLab (Run All, its explorers, then
+#      every section again and each exercise with its solution) and two as RISE slideshows.
+# Browser tests run in pytests of their own (named beside tests/, pytest drops tests/browser).
+# `make test NB=notebooks/03-....ipynb`: that notebook's checks only (see CONTRIBUTING.md).
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+TRAINS := notebooks/07-mnist-convnet.ipynb
+LANE_B_BROWSER := tests/browser/test_notebooks_in_lab.py tests/browser/test_slides.py
+ifeq ($(origin NB),command line)
 test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/ensure_chromium.sh
-	$(PY) -m pytest tests notebooks $(NBVAL)
-	tools/side_by_side.sh "$(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks" "$(PY) -m pytest tests/browser"
-	$(MAKE) --no-print-directory widgets7
+	$(PY) -m pytest $(NBVAL) $(NB)
+	tools/side_by_side.sh "$(GENERIC_CPU) $(PY) -m pytest $(NBVAL) $(NB)" \
+	  "$(PY) -m pytest $(LANE_B_BROWSER) -k '$(basename $(notdir $(NB)))'"
+else
+test: $(STAMP) data lint $(WEB_ASSETS)
+	tools/ensure_chromium.sh
+	$(PY) -m pytest $(NBVAL) $(TRAINS)
+	tools/side_by_side.sh \
+	  "$(PY) -m pytest tests && $(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks && $(PY) -m pytest tests/browser $(LANE_B_BROWSER:%=--ignore=%) && $(WIDGETS7)" \
+	  "$(PY) -m pytest $(NBVAL) $(filter-out $(TRAINS),$(NOTEBOOKS)) && $(PY) -m pytest $(LANE_B_BROWSER)"
+endif
 
 # Re-execute notebooks top to bottom in place (all, or NB=notebooks/03-....ipynb), headers first,
 # slide types last (they depend on the outputs' sizes); offline and with a private torch hub, as

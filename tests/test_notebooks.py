@@ -1,6 +1,8 @@
 """The notebooks as committed: executed, headed for Colab, listed in the contents, run by nbval."""
 
 import re
+import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -69,44 +71,100 @@ def test_the_readme_table_lists_every_notebook_and_nothing_else():
     assert _links(table) == {f"notebooks/{p.name}" for p in NOTEBOOKS}
 
 
-def test_the_test_command_runs_nbval_over_the_whole_notebooks_folder():
-    makefile = (ROOT / "Makefile").read_text()
-    (recipe,) = re.findall(r"^test:.*\n((?:\t.*\n)+)", makefile, flags=re.M)
-    assert re.search(r"pytest .*\bnotebooks\b.*\$\(NBVAL\)", recipe), recipe
-    nbval = re.search(r"^NBVAL := (.*)$", makefile, flags=re.M).group(1)
-    assert "--nbval " in nbval + " " and "--nbval-current-env" in nbval
-    assert "--nbval-lax" not in nbval
+def _test_command(*args: str) -> list[list[list[list[str]]]]:
+    """What ``make test`` runs (``make -n``: printed, not run; the recipe calls no sub-make,
+    which -n would run): its steps in order; each step its lanes (tools/side_by_side.sh runs
+    several side by side, any other step is one lane); each lane its commands (split at
+    ``&&``), each command a list of words."""
+    shown = subprocess.run(
+        ["make", "-n", "--no-print-directory", "-C", str(ROOT), *args, "test"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.replace("\\\n", " ")
+    steps = []
+    for line in shown.splitlines():
+        words = shlex.split(line)
+        lanes = words[1:] if words and words[0] == "tools/side_by_side.sh" else [line]
+        steps.append([[shlex.split(c) for c in lane.split(" && ")] for lane in lanes])
+    return steps
+
+
+def _commands(steps) -> list[list[str]]:
+    return [command for step in steps for lane in step for command in lane]
+
+
+def _pytest_runs(commands, generic: bool | None = None) -> list[list[str]]:
+    runs = []
+    for words in commands:
+        env = [w for w in words if re.fullmatch(r"[A-Z_]+=\S*", w)]
+        rest = words[len(env):]
+        if rest[1:3] != ["-m", "pytest"]:
+            continue
+        if generic is None or generic == (sorted(env) == sorted(GENERIC)):
+            runs.append(rest[3:])
+    return runs
+
+
+GENERIC = ["ATEN_CPU_CAPABILITY=default", "ONEDNN_MAX_CPU_ISA=SSE41"]
+
+
+def _nbval_notebooks(runs) -> list[str]:
+    """The notebooks the nbval runs among ``runs`` go through, in order, each once per run."""
+    found = []
+    for args in runs:
+        if "--nbval" not in args:
+            continue
+        assert "--nbval-lax" not in args and "--nbval-current-env" in args, args
+        for arg in args:
+            if arg == "notebooks":
+                found += [f"notebooks/{p.name}" for p in NOTEBOOKS]
+            elif arg.endswith(".ipynb"):
+                found.append(arg)
+    return found
+
+
+def test_the_test_command_runs_every_notebook_once_through_nbval_and_07_first():
+    steps = _test_command()
+    default = _nbval_notebooks(_pytest_runs(_commands(steps), generic=False))
+    assert sorted(default) == [f"notebooks/{p.name}" for p in NOTEBOOKS], default
+    trains = next(i for i, step in enumerate(steps)
+                  if _nbval_notebooks(_pytest_runs(_commands([step]), generic=False)))
+    assert _nbval_notebooks(_pytest_runs(_commands([steps[trains]]))) == [
+        "notebooks/07-mnist-convnet.ipynb"], "07 runs alone first: it trains what the rest reuse"
+    assert any(len(step) == 2 for step in steps[trains + 1:]), "then two lanes side by side"
 
 
 def test_the_test_command_runs_nbval_again_on_the_generic_cpu_path():
-    makefile = (ROOT / "Makefile").read_text()
-    (recipe,) = re.findall(r"^test:.*\n((?:\t.*\n)+)", makefile, flags=re.M)
-    generic_pass = r'"\$\(GENERIC_CPU\) \$\(PY\) -m pytest \$\(NBVAL\) notebooks"'
-    assert re.search(generic_pass, recipe), recipe
-    generic = re.search(r"^GENERIC_CPU := (.*)$", makefile, flags=re.M).group(1).split()
-    assert sorted(generic) == ["ATEN_CPU_CAPABILITY=default", "ONEDNN_MAX_CPU_ISA=SSE41"]
+    generic = _nbval_notebooks(_pytest_runs(_commands(_test_command()), generic=True))
+    assert sorted(generic) == [f"notebooks/{p.name}" for p in NOTEBOOKS], generic
 
 
-def test_plain_pytest_leaves_the_browser_tests_to_the_test_command(pytestconfig):
+def test_the_test_command_runs_every_browser_test_in_a_pytest_of_its_own(pytestconfig):
+    """Plain pytest leaves tests/browser out; the test command names it, in pytests of its own
+    (named beside tests/, pytest would drop tests/browser as a duplicate), and between them
+    they run every browser test file."""
     assert "browser" in pytestconfig.getini("norecursedirs")
-    makefile = (ROOT / "Makefile").read_text()
-    (recipe,) = re.findall(r"^test:.*\n((?:\t.*\n)+)", makefile, flags=re.M)
-    # A run of its own: named beside tests/, pytest would drop tests/browser as a duplicate.
-    assert re.search(r'"\$\(PY\) -m pytest tests/browser"', recipe), recipe
+    browser = ROOT / "tests" / "browser"
+    ran = set()
+    for args in _pytest_runs(_commands(_test_command())):
+        named = [a for a in args if a.startswith("tests")]
+        if not any(a.startswith("tests/browser") for a in named):
+            continue
+        assert named and all(a.startswith("tests/browser") for a in named), args
+        ignored = {a.split("=", 1)[1] for a in args if a.startswith("--ignore=")}
+        for arg in named:
+            files = sorted(browser.glob("test_*.py")) if arg == "tests/browser" else [ROOT / arg]
+            ran |= {str(f.relative_to(ROOT)) for f in files} - ignored
+    assert ran == {str(f.relative_to(ROOT)) for f in browser.glob("test_*.py")}
 
 
-def test_the_browser_tests_are_collected_when_named():
-    """What the test command's browser run collects: every notebook, and no collection error."""
-    import subprocess
-    import sys
-
-    listed = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/browser"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
-    assert listed.returncode == 0, listed.stdout[-2000:] + listed.stderr[-2000:]
-    for path in NOTEBOOKS:
-        assert f"test_notebook_in_jupyterlab[{path.stem}]" in listed.stdout, path.name
+def test_make_test_for_one_notebook_runs_its_checks_only():
+    notebook = "notebooks/03-stride-padding-dilation.ipynb"
+    commands = _commands(_test_command(f"NB={notebook}"))
+    assert _nbval_notebooks(_pytest_runs(commands, generic=False)) == [notebook]
+    assert _nbval_notebooks(_pytest_runs(commands, generic=True)) == [notebook]
+    lab = "tests/browser/test_notebooks_in_lab.py"
+    browser = [args for args in _pytest_runs(commands) if lab in args]
+    assert browser and browser[0][-2:] == ["-k", "03-stride-padding-dilation"], browser
 
 
 def test_notebook_07_is_committed_training_as_on_a_first_visit():

@@ -78,6 +78,21 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.browser)
     chosen = set(ours)
     items[:] = [item for item in items if item not in chosen] + ours
+    in_lab = [item for item in ours if Path(str(item.fspath)).name == "test_notebooks_in_lab.py"]
+    asked = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    whole = all(arg.suffix != ".py" or arg.name == "test_notebooks_in_lab.py" for arg in asked)
+    if in_lab and whole and not (config.option.keyword or config.option.markexpr):
+        every_notebook_collected(in_lab)
+
+
+def every_notebook_collected(items) -> None:
+    """A run of test_notebooks_in_lab.py as a whole (make test's) runs every notebook in
+    JupyterLab: a notebook that was not collected is an error, not a silent gap."""
+    ran = {item.name for item in items}
+    missing = [p.name for p in sorted(NOTEBOOKS.glob("*.ipynb"))
+               if f"test_notebook_in_jupyterlab[{p.stem}]" not in ran]
+    if missing:
+        raise pytest.UsageError(f"tests/browser did not collect these notebooks: {missing}")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -2,7 +2,8 @@
 
 ``OpenNotebook(page, server, path)`` opens it (and waits for its kernel), ``run_all`` runs
 every cell and checks that none failed, ``execute`` asks the kernel something (the code runs
-as a cell would, without a cell) and returns what it printed. The ``open_notebook`` fixture
+as a cell would, without a cell) and returns what it printed, ``run_code`` does the same and
+returns everything that came back (output streams, error, displays). The ``open_notebook`` fixture
 (conftest.py) makes one in a fresh page. ``watch_console`` and ``keep_evidence`` leave a
 screenshot, the console and the server's log in test-artifacts/browser/ after a failure.
 """
@@ -142,6 +143,33 @@ EXECUTE = """async (code) => {
 }"""
 
 
+# Runs code in the notebook's kernel as a cell would (without a cell) and returns what came
+# back: stdout, stderr, an error, and what it displayed (markdown, else plain text). A kernel
+# that does not answer within `timeout` ms is reported as an error, not waited on for ever.
+RUN_CODE = """async ([code, timeout]) => {
+  const kernel = window.__course.panel.sessionContext.session.kernel;
+  const result = {stdout: '', stderr: '', error: null, shown: []};
+  const future = kernel.requestExecute({code, store_history: false});
+  future.onIOPub = (msg) => {
+    const type = msg.header.msg_type, content = msg.content;
+    if (type === 'stream') {
+      result[content.name === 'stderr' ? 'stderr' : 'stdout'] += content.text;
+    }
+    else if (type === 'error') { result.error = `${content.ename}: ${content.evalue}`; }
+    else if (type === 'display_data' || type === 'execute_result') {
+      result.shown.push(content.data['text/markdown'] || content.data['text/plain'] || '');
+    }
+  };
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(() => resolve('late'), timeout); });
+  const answer = await Promise.race([future.done.then(() => 'done', (err) => String(err)), late]);
+  clearTimeout(timer);
+  if (answer === 'late') { result.error = `Timeout: no answer within ${timeout / 1000} s`; }
+  else if (answer !== 'done' && !result.error) { result.error = answer; }
+  return result;
+}"""
+
+
 class OpenNotebook:
     """A notebook open in the page (JupyterLab or Notebook 7): run it, read it, ask its kernel."""
 
@@ -185,4 +213,10 @@ class OpenNotebook:
     def execute(self, code: str) -> str:
         """What ``code`` prints when the notebook's kernel runs it."""
         return self.page.evaluate(EXECUTE, code)
+
+    def run_code(self, code: str, timeout: float = 300) -> dict:
+        """Run ``code`` in the notebook's kernel as a cell would; what came back: ``stdout``,
+        ``stderr``, ``error`` (``"NameError: ..."``, or None) and ``shown`` (the markdown, else
+        the plain text, of each display). No answer within ``timeout`` seconds is an error."""
+        return self.page.evaluate(RUN_CODE, [code, timeout * 1000])
 

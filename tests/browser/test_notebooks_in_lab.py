@@ -1,12 +1,21 @@
-"""Every notebook, run top to bottom in JupyterLab in headless Chromium.
+"""Every notebook, run top to bottom in JupyterLab in headless Chromium, then gone back over.
 
 For each notebooks/*.ipynb (collected when the tests are, so new notebooks are covered):
 run all cells, wait for the kernel to be idle, then check that no cell has an error output and
 every widget rendered (no "Error displaying widget", none still "Loading widget"). Then, in every
 explorer (``.course-explorer``), press an arrow key on each slider the way a learner would and
 check that the picture is redrawn (test_explorers_in_lab.py operates each explorer in depth).
-Memory must stay under Binder's 2 GB: the kernel's peak (VmHWM), and the sum of the PSS of
-the kernel and the processes it starts, sampled during the run.
+
+Then, in the kernel as Run All left it, what a learner does next: go back a section and run it
+again. Each ``##`` section (tests/notebook_sections.py) is run again from its first code cell to
+its last, in order, and must raise no error; then each exercise: its cell again (it must still
+answer "Not implemented yet" / "Not answered yet") and, right after it, its solution (the
+``<details>`` cell below it, tools/editions.py), which must answer "Correct". This is the only
+run of the solutions: the student edition's code cells are the notebook's own
+(tests/test_editions.py), so nbval's run of the notebook is the edition's run too.
+
+Memory must stay under Binder's 2 GB, all of that included: the kernel's peak (VmHWM), and the
+sum of the PSS of the kernel and the processes it starts, sampled during the run.
 
 Report: test-artifacts/notebook-memory.md.
 """
@@ -16,14 +25,21 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 from explorer_probe import Probe, watch
+from notebook_sections import exercise_cells, sections
 from tree_memory import TreeMemory
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import editions  # noqa: E402
+
 # $COURSE_BROWSER_NOTEBOOKS: another folder of notebooks (to try these tests on scratch ones).
 NOTEBOOKS = Path(os.environ.get("COURSE_BROWSER_NOTEBOOKS", ROOT / "notebooks"))
 ARTIFACTS = ROOT / "test-artifacts"
@@ -31,6 +47,7 @@ NOTEBOOK_PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 # Seconds for one notebook, top to bottom: longer is a failure, not a hang.
 RUN_TIMEOUT = float(os.environ.get("COURSE_BROWSER_RUN_TIMEOUT", 300))
 WIDGET_TIMEOUT = 60  # seconds for every widget to leave "Loading widget..."
+CELL_TIMEOUT = 300  # seconds for one cell run again (07's DDP cell starts processes)
 MEMORY_LIMIT = 2 * 1024**3  # Binder's 2 GB, in bytes
 MiB = 1024**2
 
@@ -145,6 +162,8 @@ def test_notebook_in_jupyterlab(notebook, lab_server, open_notebook, memory_rows
     for index in range(len(explorers)):
         exercise_explorer(page, index)
 
+    go_back_over(opened, nbformat.read(notebook, as_version=4), notebook.name)
+
     kernel_peak, tree_peak = peak_memory(kernel), sampler.stop()
     memory_rows[notebook.name] = (kernel_peak, tree_peak, seconds)
     report = write_memory_report(memory_rows)
@@ -154,6 +173,31 @@ def test_notebook_in_jupyterlab(notebook, lab_server, open_notebook, memory_rows
         f"{kernel_peak / MiB:.0f} MiB, kernel + child processes (PSS, sampled) "
         f"{tree_peak / MiB:.0f} MiB (see {report})"
     )
+
+
+NOT_YET = re.compile(r"Not (implemented|answered) yet")
+
+
+def go_back_over(opened, nb, name: str) -> None:
+    """After Run All: each section run again, in order, then each exercise cell again and its
+    solution right after it, in the same kernel; no error anywhere, every solution right."""
+    problems = []
+    for title, cells in sections(nb):
+        for index in cells:
+            ran = opened.run_code(nb.cells[index].source, CELL_TIMEOUT)
+            if ran["error"]:
+                problems.append(f"section {title!r}, cell {index} run again: {ran['error']}")
+    pairs = dict(editions.exercises(nb))
+    assert sorted(pairs) == exercise_cells(nb), (name, sorted(pairs), exercise_cells(nb))
+    for exercise, solution in pairs.items():
+        ran = opened.run_code(nb.cells[exercise].source, CELL_TIMEOUT)
+        if ran["error"] or not (ran["shown"] and NOT_YET.search(ran["shown"][-1])):
+            problems.append(f"exercise cell {exercise} run again: {ran['error'] or ran['shown']}")
+        ran = opened.run_code(editions.solution_code(nb.cells[solution]), CELL_TIMEOUT)
+        if ran["error"] or not (ran["shown"] and ran["shown"][-1].startswith("✅")):
+            problems.append(f"the solution of exercise cell {exercise} did not pass: "
+                            f"{ran['error'] or ran['shown'] or ran['stdout'][-500:]}")
+    assert not problems, f"{name}, after Run All:\n" + "\n".join(problems)
 
 
 def peak_memory(process) -> int:
