@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from notebook_page import OpenNotebook, keep_evidence, watch_console
+from notebook_page import CLOSE, OpenNotebook, keep_evidence, watch_console
 
 ROOT = Path(__file__).resolve().parents[2]
 # $COURSE_BROWSER_NOTEBOOKS: another folder of notebooks (to try these tests on scratch ones).
@@ -120,6 +121,7 @@ class LabServer:
         self.token = secrets.token_hex(24)
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
+        self._stopping: list[threading.Thread] = []
 
     def start(self) -> None:
         shutil.copytree(NOTEBOOKS, self.root_dir)
@@ -201,15 +203,31 @@ class LabServer:
                 continue
         raise LookupError(f"no process of the server runs kernel {kernel_id}")
 
-    def shutdown_kernels(self) -> None:
-        """Delete every session and kernel, so their memory is given back between notebooks."""
+    def shutdown_kernels(self, wait: bool = True) -> None:
+        """Delete every session and kernel there is now, so their memory is given back
+        between notebooks.
+
+        ``wait=False``: the ones there are now are deleted in the background (a kernel takes
+        a second or two to stop; the next test need not wait for it, and its own kernel, started
+        later, is left alone); :meth:`stop` waits for those still going."""
         try:
-            for session in self.api("GET", "/api/sessions"):
-                self.api("DELETE", f"/api/sessions/{session['id']}", timeout=30)
-            for kernel in self.api("GET", "/api/kernels"):
-                self.api("DELETE", f"/api/kernels/{kernel['id']}", timeout=30)
+            paths = [f"/api/sessions/{s['id']}" for s in self.api("GET", "/api/sessions")]
+            paths += [f"/api/kernels/{k['id']}" for k in self.api("GET", "/api/kernels")]
         except (urllib.error.URLError, OSError):
-            pass
+            return
+        if wait:
+            self._delete(paths)
+        else:
+            thread = threading.Thread(target=self._delete, args=(paths,), daemon=True)
+            thread.start()
+            self._stopping.append(thread)
+
+    def _delete(self, paths: list[str]) -> None:
+        for path in paths:
+            try:
+                self.api("DELETE", path, timeout=30)
+            except (urllib.error.URLError, OSError):
+                pass  # gone already (a session's kernel goes with it)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -218,6 +236,8 @@ class LabServer:
             return "(no log)"
 
     def stop(self) -> None:
+        for thread in self._stopping:
+            thread.join(timeout=60)
         if self.proc is not None and self.proc.poll() is None:
             self.shutdown_kernels()
             try:
@@ -283,6 +303,37 @@ def lab_page(request, lab_server, browser_context):
         keep_evidence(request, page, console, lab_server)
         page.close()
         lab_server.shutdown_kernels()
+
+
+@pytest.fixture(scope="module")
+def shared_lab_page(lab_server, browser_context):
+    """One JupyterLab page for a module's tests, and its console (loading JupyterLab takes a
+    few seconds: tests that each open one notebook in it need not each load it again)."""
+    page = browser_context.new_page()
+    console = watch_console(page)
+    try:
+        yield page, console
+    finally:
+        page.close()
+
+
+@pytest.fixture
+def open_in_shared_lab(request, lab_server, shared_lab_page):
+    """``open_in_shared_lab(path)``: an :class:`OpenNotebook` in the module's JupyterLab page.
+    Afterwards the notebook is closed unsaved and its kernel shut down (in the background);
+    after a failure, a screenshot, and the page is left so the next test loads it afresh."""
+    page, console = shared_lab_page
+    start = len(console)
+    try:
+        yield lambda path: OpenNotebook(page, lab_server, path, reuse=True)
+    finally:
+        failed = getattr(request.node, "rep_call", None)
+        keep_evidence(request, page, console[start:], lab_server)
+        if failed is not None and failed.failed:
+            page.goto("about:blank")
+        else:
+            page.evaluate(CLOSE)
+        lab_server.shutdown_kernels(wait=False)
 
 
 @pytest.fixture

@@ -143,6 +143,12 @@ EXECUTE = """async (code) => {
 }"""
 
 
+# Closes the notebook opened last, unsaved (autosave is off: a changed notebook would ask).
+CLOSE = """() => {
+  const panel = window.__course && window.__course.panel;
+  if (panel && !panel.isDisposed) { panel.context.model.dirty = false; panel.dispose(); }
+}"""
+
 # Runs code in the notebook's kernel as a cell would (without a cell) and returns what came
 # back: stdout, stderr, an error, and what it displayed (markdown, else plain text). A kernel
 # that does not answer within `timeout` ms is reported as an error, not waited on for ever.
@@ -173,12 +179,15 @@ RUN_CODE = """async ([code, timeout]) => {
 class OpenNotebook:
     """A notebook open in the page (JupyterLab or Notebook 7): run it, read it, ask its kernel."""
 
-    def __init__(self, page, server, path: str, notebook7: bool = False):
+    def __init__(self, page, server, path: str, notebook7: bool = False, reuse: bool = False):
+        """``reuse``: open the notebook in the JupyterLab the page shows already, if it does
+        (after :data:`CLOSE` closed the one before)."""
         self.page, self.server, self.path = page, server, path
         page.set_default_timeout(60_000)
         if notebook7:
             page.goto(server.notebook7_url(path), wait_until="domcontentloaded", timeout=120_000)
-        else:
+        elif not (reuse and page.url.startswith(server.url)
+                  and page.evaluate("() => window.jupyterapp !== undefined")):
             page.goto(server.lab_url(), wait_until="domcontentloaded", timeout=120_000)
         page.wait_for_function("() => window.jupyterapp !== undefined", timeout=120_000)
         page.evaluate(ATTACH)

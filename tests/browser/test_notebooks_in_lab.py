@@ -134,8 +134,8 @@ def memory_rows():
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOK_PATHS, ids=lambda p: p.stem)
-def test_notebook_in_jupyterlab(notebook, lab_server, open_notebook, memory_rows):
-    opened = open_notebook(notebook.name)
+def test_notebook_in_jupyterlab(notebook, lab_server, open_in_shared_lab, memory_rows):
+    opened = open_in_shared_lab(notebook.name)
     page = opened.page
     kernel = lab_server.kernel_process(opened.kernel_id)
     sampler = TreeMemory(kernel)
