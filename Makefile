@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 is needed, this is " + sys.version.split()[0]'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install --no-compile -c constraints.txt -e ".[lab,test]"
+	$(PY) -m pip install -c constraints.txt -e ".[lab,test]"
 	$(PY) tools/rise_widgets.py
 	touch $(STAMP)
 
