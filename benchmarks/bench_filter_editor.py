@@ -5,7 +5,8 @@
 The page recomputes the response while you type (benchmarks/bench_explorers_browser.py times
 that); the kernel then sends torch's response, which replaces it, and sends the pixels and
 the response of another digit when asked. This times both answers on the first 1,000 MNIST
-training digits, as notebook 02 uses them.
+training digits, as notebook 02 uses them, and the building of the explorer, which includes
+the bank of digits it sends for a page without a kernel (its size is printed too).
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=30)
     args = parser.parse_args(argv)
-    editor = FilterEditor(mnist_tensors(train=True)[0][:1000])
+    images = mnist_tensors(train=True)[0][:1000]
+    builds = [lambda: FilterEditor(images) for _ in range(12)]
+    print(report("filter editor, built (with its bank)", *time_changes(builds)))
+    editor = FilterEditor(images)
+    print(f"filter editor, bank: {len(editor.bank)} digits, {len(editor.bank_images):,} bytes")
     digits = [lambda d=digit: setattr(editor, "index", d) for digit in range(args.changes + 2)]
     print(report("filter editor, another digit", *time_changes(digits)))
     numbers = itertools.cycle([2.0, -1.0, 0.5, 3.0, -2.5])

@@ -4,7 +4,8 @@
 
 Kernel, stride, max/average and the chosen cell are answered by the page alone
 (benchmarks/bench_explorers_browser.py); another digit comes from the kernel. This times that
-answer over 30 digits of the MNIST test set.
+answer over 30 digits of the MNIST test set, and the building of the explorer, which includes
+the bank of digits it sends for a page without a kernel (its size is printed too).
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from course_utils.widgets.pooling_explorer import PoolingExplorer
 
 def main() -> None:
     images, _ = mnist_tensors(train=False)
+    builds = [lambda: PoolingExplorer(images[:100], digit=12) for _ in range(12)]
+    print(report("pooling explorer, built (with its bank)", *time_changes(builds)))
     explorer = PoolingExplorer(images[:100])
+    print(f"pooling explorer, bank: {len(explorer.bank)} digits, "
+          f"{len(explorer.bank_images):,} bytes")
     changes = [lambda d=digit: setattr(explorer, "digit", d) for digit in range(1, 33)]
     print(report("pooling explorer, another digit", *time_changes(changes)))
 

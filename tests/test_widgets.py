@@ -7,7 +7,15 @@ import pytest
 import torch
 import traitlets
 
-from course_utils.widgets import HERE, Explorer, binary, es_module, float32_bytes
+from course_utils.widgets import (
+    BANK_SIZE,
+    HERE,
+    Explorer,
+    binary,
+    digit_bank,
+    es_module,
+    float32_bytes,
+)
 
 
 class Demo(Explorer):
@@ -56,3 +64,13 @@ def test_repr_names_the_settings_for_the_notebooks_text_output():
     assert repr(Demo()) == "Demo(size=3, pair=(1, 2))"
     with pytest.raises(NotImplementedError, match="Demo draws no figure"):
         Demo().figure()
+
+
+def test_the_digit_bank_holds_the_current_digit_and_the_first_others():
+    assert digit_bank(0, 1000) == list(range(BANK_SIZE))
+    assert digit_bank(12, 1000) == [*range(BANK_SIZE - 1), 12]
+    assert digit_bank(5, 1000) == list(range(BANK_SIZE))
+    assert digit_bank(2, 4) == [0, 1, 2, 3]
+    assert digit_bank(3, 50, size=3) == [0, 1, 3]
+    with pytest.raises(ValueError, match="expected a current digit in \\[0, 3\\], got 4"):
+        digit_bank(4, 4)

@@ -1,15 +1,27 @@
-"""The filter editor's Python side: the digit and torch's response it sends, presets, picture."""
+"""The filter editor's Python side: the digit and torch's response it sends, the bank of digits
+for a page without a kernel, presets, float32 weights, the still picture."""
 
 from __future__ import annotations
+
+import re
+import warnings
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+import traitlets
 from matplotlib.figure import Figure
 
 from course_utils.convolution import FILTERS_3X3
-from course_utils.widgets.filter_editor import CUSTOM, FilterEditor, draw_filter_response
+from course_utils.viz import figure_to_png
+from course_utils.widgets import BANK_SIZE
+from course_utils.widgets.filter_editor import (
+    CUSTOM,
+    FLOAT32_MAX,
+    FilterEditor,
+    draw_filter_response,
+)
 
 
 @pytest.fixture
@@ -40,7 +52,7 @@ def test_builds_with_the_preset_and_sends_digit_and_response(editor):
     assert torch.equal(_floats(editor.image, (28, 28)), editor.images[1])
     expected = _response_by_loop(editor.images[1], editor.weights)
     assert torch.allclose(_floats(editor.response, (26, 26)).double(), expected, atol=1e-5)
-    assert editor.response_weights == editor.weights
+    assert editor.response_for == {"index": 1, "weights": editor.weights}
     assert float(editor.images.max()) <= 1.0  # uint8 scaled to [0, 1]
     assert set(editor.presets) == set(FILTERS_3X3)
 
@@ -51,12 +63,25 @@ def test_another_digit_sends_its_pixels_and_response(editor, from_browser):
     expected = F.conv2d(editor.images[3][None, None],
                         torch.tensor(editor.weights).view(1, 1, 3, 3))[0, 0]
     assert torch.allclose(_floats(editor.response, (26, 26)), expected, atol=1e-5)
+    assert editor.response_for == {"index": 3, "weights": editor.weights}
+
+
+def test_the_bank_holds_what_the_kernel_sends_for_each_of_its_digits(from_browser):
+    images = (torch.rand(30, 5, 4, generator=torch.Generator().manual_seed(1)) * 255).byte()
+    editor = FilterEditor(images, index=17)
+    assert editor.bank == [*range(9), 17] and len(editor.bank) == BANK_SIZE
+    bank = _floats(editor.bank_images, (BANK_SIZE, 5, 4))
+    for k, index in enumerate(editor.bank):  # the kernel's answer, digit by digit
+        from_browser(editor, index=index)
+        assert editor.image == editor.bank_images[k * 80 : (k + 1) * 80]
+        assert torch.equal(bank[k], editor.images[index])
+    assert FilterEditor(images[:3], index=2).bank == [0, 1, 2]  # fewer digits than a bank
 
 
 def test_typed_weights_get_torchs_response(editor, from_browser):
     weights = [0.5, 2, -1, 0, 3, 0, 1, 1, -2.5]
     from_browser(editor, weights=weights, preset=CUSTOM)
-    assert editor.response_weights == weights
+    assert editor.response_for == {"index": 1, "weights": weights}
     expected = _response_by_loop(editor.images[1], weights)
     assert torch.allclose(_floats(editor.response, (26, 26)).double(), expected, atol=1e-5)
     assert torch.allclose(editor.response_map().double(), expected, atol=1e-5)
@@ -70,8 +95,43 @@ def test_set_filter_recognises_a_preset(editor):
     assert editor.preset == CUSTOM and editor.weights[0] == 0.1
     with pytest.raises(ValueError, match="expected 9 filter values \\(3×3, row by row\\), got 3"):
         editor.set_filter([1, 2, 3])
-    with pytest.raises(ValueError, match="expected finite filter values"):
+    with pytest.raises(ValueError, match="expected finite filter values within float32's "
+                                         "range .* got inf at row 1, column 1"):
         editor.set_filter([float("inf")] + [0] * 8)
+
+
+@pytest.mark.parametrize("bad", [1e40, -1e40, float("nan"), FLOAT32_MAX * 1.0001])
+def test_weights_beyond_float32_are_refused(editor, bad):
+    weights = [0.0] * 9
+    weights[5] = bad
+    where = re.escape(f"got {bad:g} at row 2, column 3")
+    with pytest.raises(ValueError, match=re.escape("float32's range (±3.4028235e+38), ") + where):
+        editor.set_filter(weights)
+    with pytest.raises(traitlets.TraitError, match=where):
+        editor.weights = weights  # what a page would send
+    assert editor.weights == FILTERS_3X3["Laplacian"].flatten().tolist()
+    editor.set_filter([FLOAT32_MAX] + [0.0] * 8)  # the largest float32 is a weight
+    assert editor.weights[0] == FLOAT32_MAX
+
+
+def test_huge_weights_overflow_float32_and_the_picture_says_so(editor):
+    editor.set_filter([FLOAT32_MAX, FLOAT32_MAX, 0, 0, 1e20, 0, 0, -FLOAT32_MAX, -FLOAT32_MAX])
+    response = editor.response_map()
+    # inf where the largest add up; NaN where torch's float32 sums meet inf - inf (which
+    # depends on the order the CPU's kernels add in)
+    inf, nan = int(response.isinf().sum()), int(response.isnan().sum())
+    assert inf + nan > 0 and response.isfinite().any()
+    figure = editor.figure()
+    title = figure.axes[2].get_title()
+    assert title.startswith("float32 overflows: ") and title.endswith(f" of {26 * 26} cells")
+    assert (f"{inf} ±inf" in title) == (inf > 0) and (f"{nan} NaN" in title) == (nan > 0)
+    colours = figure.axes[2].images[0]
+    low, high = colours.get_clim()
+    finite = response[response.isfinite()]
+    assert high == -low == pytest.approx(float(finite.abs().max()))  # limits from finite cells
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow inside matplotlib's colour scaling either
+        assert figure_to_png(figure, dpi=30).startswith(b"\x89PNG")
 
 
 def test_bad_arguments():

@@ -1,4 +1,5 @@
-"""The pooling explorer's Python side: the digits it sends, the pooling, its still picture."""
+"""The pooling explorer's Python side: the digits it sends (and banks for a page without a
+kernel), the pooling, its still picture."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils.widgets import BANK_SIZE
 from course_utils.widgets.pooling_explorer import PoolingExplorer, pool_image, pooling_figure
 
 
@@ -52,6 +54,18 @@ def test_sends_each_digit_the_browser_asks_for(images, from_browser):
     assert repr(explorer) == "PoolingExplorer(digit=3, kernel=3, stride=1, mode='avg')"
 
 
+def test_the_bank_holds_what_the_kernel_sends_for_each_of_its_digits(from_browser):
+    images = (torch.rand(25, 6, 7, generator=torch.Generator().manual_seed(2)) * 255).byte()
+    explorer = PoolingExplorer(images, digit=20)
+    assert explorer.bank == [*range(9), 20] and len(explorer.bank) == BANK_SIZE
+    size = 6 * 7 * 4  # bytes of one digit
+    for k, digit in enumerate(explorer.bank):
+        from_browser(explorer, digit=digit)
+        assert explorer.image == explorer.bank_images[k * size : (k + 1) * size]
+    banked = np.frombuffer(explorer.bank_images, dtype="<f4").reshape(BANK_SIZE, 6, 7)
+    assert np.array_equal(banked, (images[explorer.bank].float() / 255).numpy())
+
+
 def test_the_grid_source(images, from_browser):
     explorer = PoolingExplorer(images, source="grid")
     assert len(explorer.grid) == 6 and all(0 <= v <= 9 for row in explorer.grid for v in row)
@@ -85,3 +99,5 @@ def test_bad_input_raises_readable_errors(images):
         PoolingExplorer(images, grid=[[1, 12]])
     with pytest.raises(ValueError, match="expected mode 'max' or 'avg' and source"):
         PoolingExplorer(images, mode="min")
+    with pytest.raises(ValueError, match="digit must be in \\[0, 3\\], got 4"):
+        PoolingExplorer(images, digit=4)

@@ -12,6 +12,9 @@ notebook keeps its widget state (tools/execute.py), from which the course's webs
 decks run the same modules with no kernel (``host()`` in ``drawing.js`` says which); GitHub
 shows no widget, so each explorer also draws its current state with matplotlib:
 ``explorer.figure()``, the still picture a notebook shows beside it.
+
+An explorer whose kernel sends another digit also sends a bank of digits from its constructor
+(:func:`digit_bank`): on a page without a kernel its digit control offers those.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import traitlets
 from matplotlib.figure import Figure
 
 HERE = Path(__file__).resolve().parent
+BANK_SIZE = 10  # digits a page without a kernel offers
 
 
 def es_module(name: str) -> str:
@@ -48,6 +52,15 @@ def float32_bytes(x) -> bytes:
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     return np.ascontiguousarray(x, dtype="<f4").tobytes()
+
+
+def digit_bank(current: int, count: int, size: int = BANK_SIZE) -> list[int]:
+    """The digits (indices in ``[0, count)``) whose data an explorer ships for a page without
+    a kernel: ``current`` and the first others, ``min(size, count)`` in all, in order."""
+    if not 0 <= current < count:
+        raise ValueError(f"expected a current digit in [0, {count - 1}], got {current}")
+    others = [k for k in range(min(size, count)) if k != current][: size - 1]
+    return sorted([current, *others])
 
 
 class Explorer(anywidget.AnyWidget):

@@ -253,10 +253,15 @@ function render({model, el}) {
     const s = settings(model);
     const current = JSON.stringify([s.size, s.kernel, s.stride, s.padding, s.dilation,
                                     s.transposed]);
-    if (!shape || shape.key !== current) { check.textContent = ""; return; }
+    if (!shape || shape.key !== current) { // not checked yet, or, without a kernel, never
+      check.replaceChildren(...(host().kernel ? []
+        : [needsKernel("PyTorch's check of this shape")]));
+      return;
+    }
     if (shape.error) { check.textContent = `PyTorch refuses too: ${shape.error}`; return; }
     const agrees = view && shape.shape[2] === view.output[0] && shape.shape[3] === view.output[1];
-    check.textContent = `PyTorch, in the kernel: ${line.value} on a 1×1×${s.size[0]}×${s.size[1]}` +
+    const when = host().kernel ? "in the kernel" : "when the notebook ran";
+    check.textContent = `PyTorch, ${when}: ${line.value} on a 1×1×${s.size[0]}×${s.size[1]}` +
       ` input gives (${shape.shape.join(", ")}): ${agrees ? "agrees ✓" : "DISAGREES ✗"}`;
   }
 

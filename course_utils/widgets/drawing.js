@@ -35,24 +35,29 @@ function build(node, attrs, children) {
   return node;
 }
 
-// The explorer's frame: title, a row of controls, the picture, a message line (an impossible
-// setting says why there, in place of the picture) and notes. Key presses stay inside (but
-// for Escape), so that the notebook's own key handlers leave the controls' keys alone; the
-// shortcuts of lumino's command registry are kept off every control by keys() below.
+// The explorer's frame: title, a row of controls, what is wrong with a typed field (see
+// numberField), a message line (an impossible setting says why there, in place of the
+// picture), the picture and notes. Key presses stay inside (but for Escape), so that the
+// notebook's own key handlers leave the controls' keys alone; the shortcuts of lumino's
+// command registry are kept off every control by keys() below.
 export function frame(el, title) {
   const parts = {
     controls: html("div", {class: "course-controls"}),
+    problems: html("div", {class: "course-explorer-problems", role: "alert",
+                           id: uniqueId("problems")}),
     picture: html("div", {class: "course-explorer-picture"}),
     message: html("div", {class: "course-explorer-message", role: "alert"}),
     notes: html("div", {class: "course-notes"}),
     status: html("div", {class: "course-status", "aria-live": "polite"}),
+    refused: new Map(), // typed field -> what is wrong with it
   };
   // A labelled region, not a <section>: inside a reveal.js slideshow (RISE) every <section>
   // is a slide, and an explorer's would break the deck's navigation.
   parts.root = html("div", {class: "course-explorer", role: "region", "aria-label": title,
                             "data-redraws": "0"},
                     [html("div", {class: "course-explorer-title", text: title}),
-                     parts.controls, parts.message, parts.picture, parts.status, parts.notes]);
+                     parts.controls, parts.problems, parts.message, parts.picture, parts.status,
+                     parts.notes]);
   parts.root.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") { event.stopPropagation(); }
   });
@@ -81,7 +86,7 @@ export function say(parts, message) {
 // PyTorch. A page built from a notebook (the course's website, make site, and its slide decks,
 // make slides) has no kernel: it says so by defining, before any explorer renders,
 //   window.courseHost = {kernel: false, notebook: "07-mnist-convnet",
-//                        run: {binder: "https://mybinder.org/...", colab: "https://colab..."},
+//                        run: {binder: "<Binder address>", colab: "<Colab address>"},
 //                        assets: "_static/course"}
 // (assets: the folder of the course's own files, relative to the page). host() is that object
 // on such a page, and {kernel: true} everywhere else: the one place an explorer asks.
@@ -206,13 +211,152 @@ export function button(text, onClick, attrs = {}) {
                          ...attrs});
 }
 
+// The digit control of an explorer whose kernel sends the chosen digit's data. With a kernel:
+// a slider over all `count` digits. Without one: a menu of the digits the page holds (the
+// explorer's `bank`, see bankedImage) and a note that the others need a kernel.
+export function digitControl(parts, text, {count, value, bank, onChoose}) {
+  if (host().kernel) {
+    const control = slider(text, {min: 0, max: count - 1, value, onInput: onChoose});
+    control.show = (v) => control.set(v, count - 1);
+    return control;
+  }
+  const offered = bank.includes(value) ? bank : [...bank, value].sort((a, b) => a - b);
+  const control = choice(text, offered.map((k) => [String(k), String(k)]),
+                         {value: String(value), onChange: (v) => onChoose(Number(v))});
+  control.show = (v) => { control.input.value = String(v); };
+  if (count > offered.length) {
+    parts.notes.append(needsKernel(`This page holds ${offered.length} of the ${count} digits; ` +
+                                   "choosing any other"));
+  }
+  return control;
+}
+
+// Digit k's pixels (`size` float32 values) on a page without a kernel: from the explorer's
+// bank (the digits `bank`, their pixels one after the other in `bank_images`), or, for the
+// digit a notebook chose after the bank was made, the pixels the kernel last sent (`image`).
+export function bankedImage(model, k, size) {
+  const at = model.get("bank").indexOf(k);
+  if (at < 0) { return floats(model.get("image")); }
+  return floats(model.get("bank_images")).subarray(at * size, (at + 1) * size);
+}
+
+// Typed numbers. A number field is a text box (inputmode "decimal": a phone shows its number
+// keys); readNumber reads what is typed, and only a finite number within the field's range
+// reaches the explorer (onValue). Anything else is refused inside the explorer: the box is
+// marked invalid (aria-invalid), the explorer's problems line quotes what was read and says
+// what is expected, and the picture is marked as not matching the boxes (data-stale, faded)
+// until every box holds a number again. The arrow keys up and down step the number.
+export const FLOAT32_MAX = 3.4028234663852886e38; // the largest finite float32
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+// A number as the explorers write it: five significant digits, three decimals at most, an
+// exponent when very large or very small (1.5e20), ∞ for an infinity.
+export function formatNumber(v) {
+  if (Number.isNaN(v)) { return "NaN"; }
+  if (!Number.isFinite(v)) { return v > 0 ? "∞" : "-∞"; }
+  const size = Math.abs(v);
+  if (size !== 0 && (size >= 1e5 || size < 1e-3)) {
+    return v.toExponential(3).replace(/\.?0*e\+?/, "e");
+  }
+  return String(Math.round(Number(v.toPrecision(5)) * 1000) / 1000);
+}
+
+// What a typed text holds: {value}, a finite number in [min, max], or {problem}: what was
+// read and what is expected instead.
+export function readNumber(text, {min = -FLOAT32_MAX, max = FLOAT32_MAX} = {}) {
+  const typed = text.trim();
+  const range = min === -FLOAT32_MAX && max === FLOAT32_MAX
+    ? "within float32's range (-3.4e38 to 3.4e38)"
+    : `from ${formatNumber(min)} to ${formatNumber(max)}`;
+  const expected = `expected a number ${range}`;
+  if (typed === "") { return {problem: `empty; ${expected}`}; }
+  if (/^[+-]?\d*,\d+$/.test(typed)) {
+    return {problem: `read "${typed}"; ${expected}, with a decimal point: ` +
+      typed.replace(",", ".")};
+  }
+  if (!NUMBER.test(typed)) {
+    return {problem: `read "${typed}", not a number; ${expected}, such as 1.5, -2 or 3e-4`};
+  }
+  const value = Number(typed);
+  if (!(value >= min && value <= max)) {
+    return {problem: `read "${typed}", out of range; ${expected}`};
+  }
+  return {value};
+}
+
+// How a box writes a value it is given: as JavaScript writes it, in exponent form when long.
+function boxText(v) {
+  return Math.abs(v) >= 1e9 ? v.toExponential() : String(v);
+}
+
+// A number field named `name` (its accessible name, and how its problems begin), within
+// [min, max] (default: float32's range); `field.show(v)` writes the explorer's value into it.
+export function numberField(parts, name, {value, min = -FLOAT32_MAX, max = FLOAT32_MAX,
+                                          step = 1, onValue}) {
+  const input = html("input", {type: "text", inputmode: "decimal", autocomplete: "off",
+                               spellcheck: "false", class: "course-number", "aria-label": name,
+                               "aria-describedby": parts.problems.id, "aria-invalid": "false"});
+  let shown = null; // the explorer's value last written into the box
+  const refuse = (problem) => {
+    if (problem) { parts.refused.set(input, `${name}: ${problem}`); }
+    else { parts.refused.delete(input); }
+    input.setAttribute("aria-invalid", String(Boolean(problem)));
+    showRefused(parts);
+  };
+  const take = () => {
+    const read = readNumber(input.value, {min, max});
+    refuse(read.problem);
+    if (!read.problem) { onValue(read.value); }
+  };
+  input.addEventListener("input", take);
+  input.addEventListener("keydown", (event) => {
+    const sign = {ArrowUp: 1, ArrowDown: -1}[event.key];
+    const read = readNumber(input.value, {min, max});
+    if (!sign || read.problem) { return; }
+    event.preventDefault();
+    const next = Number((read.value + sign * step).toPrecision(12));
+    input.value = boxText(Math.min(max, Math.max(min, next)));
+    take();
+  });
+  // Keep what is being typed when it already reads as v, and a refused text the explorer's
+  // value has not changed since; otherwise write v (and drop the refusal).
+  input.show = (v) => {
+    const read = readNumber(input.value, {min, max});
+    const typing = document.activeElement === input && read.value === v;
+    if (!typing && !(read.problem && v === shown)) {
+      input.value = boxText(v);
+      if (read.problem) { refuse(""); }
+    }
+    shown = v;
+  };
+  input.show(value);
+  return input;
+}
+
+// The problems of the explorer's typed fields, one line each, and the picture marked stale
+// while there is any.
+function showRefused(parts) {
+  const problems = [...parts.refused.values()];
+  const before = parts.problems.textContent;
+  parts.problems.replaceChildren(...problems.map((text) => html("div", {text: `⚠ ${text}`})));
+  if (problems.length) {
+    parts.problems.append(html("div", {text: "The picture shows the last values that were all " +
+                                             "numbers, not what the boxes hold."}));
+  }
+  parts.picture.dataset.stale = String(problems.length > 0);
+  if (parts.problems.textContent !== before) { redrawn(parts); }
+}
+
 // Float32 values from a binary trait (a DataView in the browser).
 export function floats(view) {
   if (!view || !view.buffer) { return new Float32Array(0); }
   return new Float32Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
 }
 
+// The colour of a signed value on RdBu, from -limit (blue) to limit (red), zero white;
+// beyond the limit (±∞ too) the end colours, NaN the padding's grey.
 export function signedColour(v, limit) {
+  if (Number.isNaN(v)) { return [217, 217, 217]; }
   const t = Math.max(-1, Math.min(1, v / (limit || 1)));
   const x = (t + 1) / 2 * (RDBU.length - 1), k = Math.min(Math.floor(x), RDBU.length - 2);
   const f = x - k, [a, b] = [RDBU[k], RDBU[k + 1]];
@@ -224,9 +368,10 @@ export function greyColour(v) {
   return [g, g, g];
 }
 
+// The largest finite size among values (1 when there is none): a colour limit.
 export function limitOf(values) {
   let m = 0;
-  for (const v of values) { if (Math.abs(v) > m) { m = Math.abs(v); } }
+  for (const v of values) { if (Number.isFinite(v) && Math.abs(v) > m) { m = Math.abs(v); } }
   return m > 0 ? m : 1;
 }
 

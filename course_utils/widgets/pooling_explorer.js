@@ -1,6 +1,6 @@
 // pooling_explorer.js: the pooling explorer's page side (after geometry.js and drawing.js).
 // Kernel, stride, max/average and the chosen output cell redraw here (pool2d); another digit
-// comes from the kernel.
+// comes from the kernel, or, on a page without one, from the bank the page holds.
 
 const WIDTH = 280; // CSS pixels of the input at most; the output keeps the same pixel scale
 
@@ -9,8 +9,10 @@ function render({model, el}) {
   let preview = null;
   const source = choice("pool", [["digit", "an MNIST digit"], ["grid", "a grid of numbers"]],
                         {value: model.get("source"), onChange: (v) => commit({source: v})});
-  const digit = slider("digit", {min: 0, max: model.get("count") - 1, value: model.get("digit"),
-                                 onInput: (v) => commit({digit: v})});
+  const kernelHere = host().kernel;
+  const digit = digitControl(parts, "digit", {count: model.get("count"),
+                                              value: model.get("digit"), bank: model.get("bank"),
+                                              onChoose: (v) => commit({digit: v})});
   const kernel = slider("kernel", {min: 1, max: 8, value: model.get("kernel"),
                                    onInput: (v) => commit({kernel: v})});
   const stride = slider("stride", {min: 1, max: 8, value: model.get("stride"),
@@ -28,7 +30,9 @@ function render({model, el}) {
               top: 9, numbers: true};
     }
     const [rows, cols] = model.get("shape");
-    return {values: floats(model.get("image")), rows, cols, top: 1, numbers: false};
+    const values = kernelHere ? floats(model.get("image"))
+      : bankedImage(model, model.get("digit"), rows * cols);
+    return {values, rows, cols, top: 1, numbers: false};
   }
 
   function draw() {
@@ -36,7 +40,7 @@ function render({model, el}) {
     const k = model.get("kernel"), s = model.get("stride"), how = model.get("mode");
     source.input.value = model.get("source");
     mode.input.value = how;
-    digit.set(model.get("digit"), model.get("count") - 1);
+    digit.show(model.get("digit"));
     digit.input.disabled = x.numbers;
     kernel.set(k, 8);
     stride.set(s, 8);
@@ -114,10 +118,10 @@ function render({model, el}) {
     redrawn(parts);
   }
 
-  // Another digit is drawn when its pixels arrive from the kernel, not when it is asked for.
+  // With a kernel, another digit is drawn when its pixels arrive, not when it is asked for.
   const later = redrawOn(model, ["kernel", "stride", "mode", "source", "cell", "image", "shape",
-                                 "grid"], draw);
-  model.on("change:digit", () => digit.set(model.get("digit"), model.get("count") - 1));
+                                 "grid", ...(kernelHere ? [] : ["digit"])], draw);
+  if (kernelHere) { model.on("change:digit", () => digit.show(model.get("digit"))); }
   draw();
 }
 

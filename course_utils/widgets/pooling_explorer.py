@@ -3,7 +3,8 @@
 Sliders pick the digit, the pooling kernel and the stride; menus pick max or average, and a
 digit or a small grid of numbers. The browser (``pooling_explorer.js``) pools and redraws at
 once and shows the window of the output cell under the pointer (or chosen with the arrow
-keys); the kernel sends another digit's pixels when asked.
+keys); the kernel sends another digit's pixels when asked. A page without a kernel offers the
+digits of the bank the constructor sends (:func:`course_utils.widgets.digit_bank`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from matplotlib.patches import Rectangle
 
 from course_utils.arithmetic import Axis, pool_output_size
 from course_utils.viz import CourseFigure
-from course_utils.widgets import Explorer, binary, es_module, float32_bytes
+from course_utils.widgets import Explorer, binary, digit_bank, es_module, float32_bytes
 
 WINDOW, CHOSEN = "#E69F00", "#0072B2"
 
@@ -106,6 +107,8 @@ class PoolingExplorer(Explorer):
     shape = traitlets.List(traitlets.Int()).tag(sync=True)
     image = binary()  # the digit, float32 in [0, 1], row by row
     grid = traitlets.List(traitlets.List(traitlets.Int())).tag(sync=True)
+    bank = traitlets.List(traitlets.Int()).tag(sync=True)  # digits for a page without a kernel
+    bank_images = binary()  # their pixels, float32, one digit after the other
 
     def __init__(self, images, digit: int = 0, kernel: int = 2, stride: int = 2,
                  mode: str = "max", source: str = "digit", grid=None):
@@ -118,9 +121,13 @@ class PoolingExplorer(Explorer):
         if mode not in ("max", "avg") or source not in ("digit", "grid"):
             raise ValueError(f"expected mode 'max' or 'avg' and source 'digit' or 'grid', got "
                              f"{mode!r} and {source!r}")
+        if not 0 <= digit < len(self.images):
+            raise ValueError(f"digit must be in [0, {len(self.images) - 1}], got {digit}")
+        bank = digit_bank(digit, len(self.images))
         super().__init__(count=len(self.images), digit=digit, kernel=kernel, stride=stride,
                          mode=mode, source=source, grid=grid.tolist(),
-                         shape=list(self.images.shape[1:]))
+                         shape=list(self.images.shape[1:]), bank=bank,
+                         bank_images=float32_bytes(self.images[bank]))
         self.observe(self._send_digit, names="digit")
         self._send_digit()
 

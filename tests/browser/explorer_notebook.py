@@ -5,6 +5,14 @@ stand-in data, or with ``COURSE_EXPLORER_BENCH=1`` real data: MNIST test digits,
 Labrador photo, a 16-value signal for the 1d stepper) into the server's folder, opens it in
 JupyterLab (or Notebook 7), runs it and numbers its explorers; ``kernel``, ``control``,
 ``click_at`` and ``arrow`` are the small verbs of tests/browser/test_explorers_in_*.py.
+
+``static_page(folder)`` makes the same notebook, without the two explorers that run networks
+(the activation explorer and the photo classifier, whose pages need exported models), into a
+page with no kernel, as the course's site and decks are made: executed with its widget state
+stored (as tools/execute.py does), converted by nbconvert, the widget manager
+(@jupyter-widgets/html-manager, from tools/web-assets) and anywidget's front end beside it.
+``TYPED_FIELDS`` finds every field of every explorer a learner types into; ``BAD_NUMBERS`` is
+what the tests type there.
 """
 
 from __future__ import annotations
@@ -13,10 +21,16 @@ import base64
 import io
 import json
 import os
+import shutil
 import time
+from pathlib import Path
 
+import anywidget
+import jinja2
 import nbformat
 from explorer_probe import watch
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
 from notebook_page import OpenNotebook
 from PIL import Image
 
@@ -76,15 +90,70 @@ CELLS = [
 ]
 
 
-def write_notebook(folder) -> None:
-    """The explorers' notebook, with a kernel named (no "Select Kernel" dialog)."""
+# Every field of an explorer a learner types into (not a slider, a menu, a file or the conv
+# explorer's read-only PyTorch line), and what the tests type there: nothing, letters, "nan",
+# beyond float32 both ways, huge but finite, a decimal comma.
+TYPED_FIELDS = (".course-explorer input:is([type=text], [type=number], :not([type]))"
+                ":not([readonly]):not([disabled])")
+BAD_NUMBERS = ["", "abc", "nan", "1e40", "-1e40", "1e20", "1,5"]
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML_MANAGER = ROOT / "tools" / "web-assets" / "node_modules" / "@jupyter-widgets" / \
+    "html-manager" / "dist"
+STATIC = [CONV, EDITOR, POOL, STEP]  # the explorers of the page without a kernel, in order
+# Where the static page says the notebook runs (drawing.js needsKernel links there).
+RUN = {"binder": "https://mybinder.org/v2/gh/convnets-course/convnets-course/main",
+       "colab": "https://colab.research.google.com/github/convnets-course/convnets-course"}
+# nbconvert's JupyterLab page without MathJax (the notebook has no maths), and with, before
+# RequireJS, what a built page of the course defines: where the explorers run
+# (course_utils/widgets/drawing.js, host()) and where RequireJS finds anywidget.
+TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_requirejs -%}
+<script>window.courseHost = COURSE_HOST;
+var require = {paths: {anywidget: "assets/anywidget"}};</script>
+{{ super() }}
+{%- endblock html_head_js_requirejs -%}"""
+
+
+def notebook(cells: list[str]) -> nbformat.NotebookNode:
+    """A notebook of these code cells, with a kernel named (no "Select Kernel" dialog)."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    return nb
+
+
+def write_notebook(folder) -> None:
+    """The explorers' notebook in the server's folder."""
     path = folder / PATH
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
+    nbformat.write(notebook(CELLS), path)
+
+
+def static_page(folder: Path) -> tuple[Path, nbformat.NotebookNode]:
+    """``folder/explorers.html``, the explorers of ``STATIC`` on a page with no kernel (its
+    files in ``folder/assets``), and the executed notebook it was made from."""
+    nb = notebook([SETUP] + [CELLS[1 + k] for k in STATIC])
+    NotebookClient(nb, timeout=300, kernel_name="python3", store_widget_state=True).execute()
+    assets = folder / "assets"
+    shutil.copytree(HTML_MANAGER, assets, ignore=shutil.ignore_patterns("*.map", "embed.js*",
+                                                                        "libembed-amd.js"))
+    shutil.copy2(ROOT / "tools" / "web-assets" / "node_modules" / "requirejs" / "require.js",
+                 assets / "require.js")
+    shutil.copy2(Path(anywidget.__file__).parent / "nbextension" / "index.js",
+                 assets / "anywidget.js")
+    host = {"kernel": False, "notebook": "explorers", "run": RUN, "assets": "assets"}
+    template = TEMPLATE.replace("COURSE_HOST", json.dumps(host))
+    exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader({"explorers.html.j2": template})],
+                            template_file="explorers.html.j2",
+                            require_js_url="assets/require.js",
+                            widget_renderer_url="assets/embed-amd.js")
+    html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "explorers"}})
+    page = folder / "explorers.html"
+    page.write_text(html, encoding="utf-8")
+    return page, nb
 
 
 def open_explorers(page, server, notebook7: bool = False) -> OpenNotebook:

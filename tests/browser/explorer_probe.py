@@ -27,19 +27,24 @@ WATCH = """() => [...document.querySelectorAll('.course-explorer')].map((root, i
   return root.getAttribute('aria-label');
 })"""
 
-# The explorer's picture as a hash (markup, canvas pixels, message, status), its redraws.
+# The explorer's picture as a hash (markup, canvas pixels, message, problems of its typed
+# fields, status), its redraws, and what it says: the message (in place of the picture), the
+# problems (what a typed field read and expects), the warnings under the picture, the status;
+# `stale`: the picture is marked as not matching the fields.
 STATE = """(i) => {
   const root = document.querySelector(`[data-course-index="${i}"]`);
   const picture = root.querySelector('.course-explorer-picture');
   const message = root.querySelector('.course-explorer-message').textContent;
+  const problems = root.querySelector('.course-explorer-problems').textContent;
+  const warnings = [...picture.querySelectorAll('.course-warning')].map((w) => w.textContent);
   const status = root.querySelector('.course-status').textContent;
   const text = picture.innerHTML.replace(/course-\\w+-hatch-\\d+/g, '') + '|' +
     [...picture.querySelectorAll('canvas')].map((c) => c.toDataURL()).join('|') + '|' +
-    message + '|' + status;
+    message + '|' + problems + '|' + status;
   let hash = 0;
   for (let k = 0; k < text.length; k++) { hash = (hash * 31 + text.charCodeAt(k)) | 0; }
-  return {redraws: Number(root.dataset.redraws), picture: hash, message, status,
-          shown: !picture.hidden};
+  return {redraws: Number(root.dataset.redraws), picture: hash, message, problems, warnings,
+          status, shown: !picture.hidden, stale: picture.dataset.stale === 'true'};
 }"""
 
 RESET = "(i) => { const w = document.querySelector(`[data-course-index=\"${i}\"]`).__watch;" \

@@ -12,6 +12,7 @@ picture). No JupyterLab is needed: only the browser of the other browser tests.
 from __future__ import annotations
 
 import json
+import math
 import random
 
 import pytest
@@ -25,7 +26,7 @@ from course_utils.widgets import Explorer, es_module
 from course_utils.widgets.activation_explorer import ActivationExplorer
 from course_utils.widgets.conv1d_stepper import Conv1dStepper
 from course_utils.widgets.conv_explorer import ConvExplorer
-from course_utils.widgets.filter_editor import FilterEditor
+from course_utils.widgets.filter_editor import FLOAT32_MAX, FilterEditor, _filter_values
 from course_utils.widgets.photo_classifier import PhotoClassifier
 from course_utils.widgets.pooling_explorer import PoolingExplorer
 
@@ -68,6 +69,9 @@ POOLS = """(cases) => cases.map(([values, h, w, k, s, mode]) => {
             winners: Array.from(out.winners)};
   } catch (err) { return {error: err.message}; }
 })"""
+
+READS = """(texts) => texts.map((text) => mod.readNumber(text))"""
+WRITTEN = """(values) => values.map((v) => mod.formatNumber(v))"""
 
 RESPONSES = """(cases) => cases.map(([values, h, w, weights]) => {
   const out = mod.correlate3x3(values, h, w, weights);
@@ -280,3 +284,64 @@ def test_each_step_of_the_1d_stepper_is_conv1ds_and_the_still_pictures(page):
             assert got["redraws"] == 1 + i  # one redraw per change of position
         steps += len(seen)
     assert steps > 100
+
+
+# Texts a learner may type into a number field: numbers in every notation JavaScript and
+# Python share, and what is not a finite float32 number.
+TYPED = ["1.5", "-2", ".5", "5.", "+3", " 4 ", "1e5", "1E-3", "-0", "0.1", "3e-45", "1e-50",
+         "3.4028234663852886e38", "-3.4028234663852886e38", "3.40283e38", "1e20", "1e40",
+         "-1e40", "1e400", "", "   ", "abc", "nan", "NaN", "inf", "-inf", "Infinity", "1,5",
+         ",5", "0x10", "1_000", "1e", "-", ".", "e5", "1.2.3", "2 3", "1e5.5", "１"]
+
+
+def _python_reads(text: str) -> float | None:
+    """The number Python reads in ``text`` if it is a finite float32 number (Python's float()
+    also takes "nan", "inf", "1_000" and non-ASCII digits, which a field refuses)."""
+    if "_" in text or not text.isascii():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and abs(value) <= FLOAT32_MAX else None
+
+
+def test_a_number_field_reads_what_python_reads_and_the_filter_editor_takes(page):
+    """drawing.js readNumber against Python's float() and float32's range; what it takes is
+    what FilterEditor takes as a weight, what it refuses FilterEditor refuses too (when Python
+    reads a number at all)."""
+    load(page, "filter_editor.js")
+    assert page.evaluate("() => mod.FLOAT32_MAX") == FLOAT32_MAX
+    answers = page.evaluate(READS, TYPED)
+    for text, got in zip(TYPED, answers, strict=True):
+        expected = _python_reads(text)
+        if expected is None:
+            assert set(got) == {"problem"}, (text, got)
+            assert got["problem"].startswith(f'read "{text.strip()}"' if text.strip()
+                                             else "empty"), got
+            assert "expected a number within float32's range (-3.4e38 to 3.4e38)" in \
+                got["problem"]
+        else:
+            assert got == {"value": expected}, text
+            assert _filter_values([expected] * 9) == [expected] * 9
+    for text in ("3.40283e38", "1e40", "-1e40", "1e400"):  # numbers beyond float32
+        assert "problem" in answers[TYPED.index(text)]
+        with pytest.raises(ValueError, match="within float32's range"):
+            _filter_values([float(text)] * 9)
+    assert answers[TYPED.index("1,5")]["problem"].endswith("with a decimal point: 1.5")
+
+
+def test_numbers_are_written_to_four_or_five_significant_digits(page):
+    load(page, "filter_editor.js")
+    gen = torch.Generator().manual_seed(SEED)
+    values = (torch.randn(300, generator=gen, dtype=torch.float64)
+              * 10.0 ** torch.randint(-8, 38, (300,), generator=gen).double()).tolist()
+    values += [0.0, -0.0, 1.0, -2.5, 0.001, 99999.0, 1e5, FLOAT32_MAX]
+    for value, text in zip(values, page.evaluate(WRITTEN, values), strict=True):
+        assert float(text) == pytest.approx(value, rel=5e-4, abs=5e-4 if abs(value) >= 1e-3
+                                            else 0), (value, text)
+        assert len(text) <= 10, text  # fits a filter cell
+    assert page.evaluate(WRITTEN, [1e20, 3.4e38, -2.5, 0.0015, 12345.0]) == [
+        "1e20", "3.4e38", "-2.5", "0.002", "12345"]
+    assert page.evaluate("() => [Infinity, -Infinity, NaN].map(mod.formatNumber)") == [
+        "∞", "-∞", "NaN"]

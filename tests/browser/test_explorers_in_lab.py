@@ -4,7 +4,9 @@ One notebook (explorer_notebook.py writes it into the server's folder) builds th
 explorers on small stand-in data; it is run once. Each test then operates one explorer as a
 learner would (arrow keys on a slider or on the picture, a typed number, a click on a cell, a
 chosen file), checks that the picture is redrawn, and checks what the page shows against the
-kernel (the explorer's traits, course_utils.arithmetic, torch). The last test times many changes:
+kernel (the explorer's traits, course_utils.arithmetic, torch). Every field a learner types
+into, in every explorer, is given bad numbers (empty, letters, nan, ±1e40, 1e20, a decimal
+comma): each must be answered inside the explorer. The last test times many changes:
 test-artifacts/explorer-latency-browser.md (median and 95th percentile per explorer).
 
 ``COURSE_EXPLORER_BENCH=1`` (benchmarks/bench_explorers_browser.py) uses real data instead
@@ -19,6 +21,7 @@ import re
 import pytest
 from explorer_notebook import (
     ACT,
+    BAD_NUMBERS,
     BENCH,
     CONV,
     EDITOR,
@@ -27,6 +30,7 @@ from explorer_notebook import (
     POOL,
     REPEATS,
     STEP,
+    TYPED_FIELDS,
     arrow,
     click_at,
     control,
@@ -83,7 +87,8 @@ def test_conv_explorer(lab):
     root = conv.root
     assert kernel(lab, "conv.output_shape") == [3, 3]
     conv.change(arrow(control(root, "stride s, rows"), "ArrowLeft"), "stride, from keys")
-    assert kernel(lab, "[conv.stride, conv.output_shape]") == [[1, 2], [5, 3]]
+    assert kernel_settles(lab, "[conv.stride, conv.output_shape]", [[1, 2], [5, 3]]) == [
+        [1, 2], [5, 3]]
     assert "output 5×3" in conv.text(".course-caption")
     formulas = root.locator(".course-formula").all_text_contents()
     assert formulas == kernel(lab, "[a.formula(n, s) for a, n, s in zip(conv.axes(), "
@@ -115,7 +120,8 @@ def test_conv_explorer(lab):
     assert conv.state()["shown"] and conv.state()["message"] == ""
 
     conv.change(arrow(control(root, "mode"), "ArrowDown"), "transposed, from keys")
-    assert kernel(lab, "[conv.transposed, conv.output_shape]") == [True, [1, 9]]
+    assert kernel_settles(lab, "[conv.transposed, conv.output_shape]", [True, [1, 9]]) == [
+        True, [1, 9]]
     assert control(root, "PyTorch layer").input_value().startswith("nn.ConvTranspose2d(")
     page.wait_for_function("(e) => e.textContent.includes('agrees ✓')", arg=check.element_handle())
 
@@ -150,12 +156,49 @@ def test_filter_editor(lab):
     shown = re.search(r"response 26×26: (\S+) \(blue\) to (\S+) \(red\)", editor.state()["status"])
     assert float(shown[1]) == pytest.approx(low, rel=5e-3)
     assert float(shown[2]) == pytest.approx(high, rel=5e-3)
+    editor.change(arrow(box, "ArrowUp"), "a weight stepped up, from keys")
+    assert box.input_value() == "2.5"
+    assert kernel_settles(lab, "editor.weights[4]", 2.5) == 2.5
 
     editor.change(lambda: control(root, "preset").select_option("Sobel x"), "a preset")
     assert kernel(lab, "editor.weights") == [-1, 0, 1, -2, 0, 2, -1, 0, 1]
     slider = control(root, "digit")
     editor.change(lambda: click_at(slider, 0.75, 0.5), "a digit by pointer")
     assert kernel(lab, "editor.index") == int(slider.input_value()) > 1
+
+
+def test_every_typed_field_says_what_it_read_and_what_it_expects(lab):
+    """Every field a learner types into, in every explorer (found on the page: a new one is
+    covered too), is given each of BAD_NUMBERS. A refused text is quoted inside the explorer
+    with what is expected, and the picture is marked as not matching the fields; a value
+    taken (1e20, huge but finite) still gets a word under the picture on what float32 does
+    with it. No page error, and nothing refused reaches the kernel."""
+    page = lab.page
+    errors = [line for line in page.console if line.startswith("pageerror")]
+    fields = page.locator(TYPED_FIELDS)
+    assert fields.count() >= 9  # the filter editor's nine weights at least
+    before = kernel(lab, "editor.weights")
+    for n in range(fields.count()):
+        field = fields.nth(n)
+        index, name = field.evaluate("(f) => [Number(f.closest('.course-explorer')"
+                                     ".dataset.courseIndex), f.getAttribute('aria-label') || "
+                                     "f.labels[0].textContent]")
+        probe, original = Probe(page, index), field.input_value()
+        for bad in BAD_NUMBERS:
+            probe.change(lambda field=field, bad=bad: field.fill(bad), f"{name}: {bad!r}")
+            state = probe.state()
+            if field.get_attribute("aria-invalid") == "true":
+                said = f'read "{bad}"' if bad else "empty"
+                assert f"{name}: {said}" in state["problems"], (bad, state["problems"])
+                assert "expected a number" in state["problems"] and state["stale"], bad
+            else:
+                assert state["warnings"] and not state["stale"] and not state["problems"], bad
+                assert any("float32" in w for w in state["warnings"]), state["warnings"]
+        probe.change(lambda field=field, original=original: field.fill(original),
+                     f"{name}: back to {original}")
+        assert probe.state()["problems"] == "" and not probe.state()["stale"]
+    assert kernel_settles(lab, "editor.weights", before) == before
+    assert [line for line in page.console if line.startswith("pageerror")] == errors
 
 
 def test_pooling_explorer(lab):

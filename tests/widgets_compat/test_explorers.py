@@ -141,7 +141,7 @@ BROWSER_CHANGES = {
     "filter_editor.FilterEditor": [
         (dict(index=2), ["image", "response"]),
         (dict(weights=[1.0, 0, -1, 2, 0, -2, 1, 0, -1], preset="custom"),
-         ["response", "response_weights"]),
+         ["response", "response_for"]),
     ],
     "photo_classifier.PhotoClassifier": [
         (dict(upload_name="red.png", upload=_png((255, 0, 0))), ["photo", "classes"]),
