@@ -14,7 +14,7 @@ GENERIC_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
 # Every front-end file the built pages load (site, slide decks): npm ci in tools/web-assets.
 WEB_ASSETS := tools/web-assets/node_modules/.package-lock.json
 
-.PHONY: lab test venv data lint unit notebooks browser widgets7 execute clean slides student web-assets
+.PHONY: lab test venv data lint unit notebooks browser widgets7 execute clean slides student web-assets site
 
 venv: $(STAMP)
 
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 is needed, this is " + sys.version.split()[0]'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -c constraints.txt -e ".[lab,test]"
+	$(PY) -m pip install -c constraints.txt -e ".[lab,test,site]"
 	$(PY) tools/rise_widgets.py
 	touch $(STAMP)
 
@@ -86,8 +86,17 @@ execute: $(STAMP)
 	$(PY) tools/execute.py $(NB)
 	$(PY) tools/slides.py $(NB)
 
-# For teachers: one HTML slide deck per notebook (reveal.js and MathJax from npm, served from
-# build/slides/_assets, so the decks open offline), and the student edition (no solutions).
+# The course as a website, build/site (Sphinx, MyST-NB, sphinx-book-theme): every notebook a
+# page with its explorers live from the notebook's saved widget state, no kernel; every file a
+# page loads is in build/site, so it opens from disk, any static web server or a zip. The
+# in-page networks need notebook 07's trained model in data/models (make execute trains it).
+site: $(STAMP) $(WEB_ASSETS)
+	rm -rf build/site build/site-source
+	$(PY) tools/site.py build/site notebooks/*.ipynb
+
+# For teachers: one HTML slide deck per notebook (reveal.js, MathJax and the explorers' widget
+# manager from npm, served from build/slides/_assets, so the decks open offline, explorers
+# live), and the student edition (no solutions).
 web-assets: $(WEB_ASSETS)
 
 $(WEB_ASSETS): tools/web-assets/package.json tools/web-assets/package-lock.json

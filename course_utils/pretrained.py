@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 import torchvision
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import nn
 
 from course_utils.data import (
@@ -271,8 +271,19 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def is_transparent(image: Image.Image) -> bool:
+    """Whether a PIL image has an alpha channel or a transparent colour (as Pillow 10.1's
+    ``has_transparency_data``, which older Pillows lack)."""
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+
+
 def load_photo(source) -> Image.Image:
-    """An RGB PIL image from a path, a file object or bytes; ``ValueError`` if it is no image."""
+    """An RGB PIL image from a path, a file object or bytes; ``ValueError`` if it is no image.
+
+    As a browser shows it: turned upright as its EXIF orientation says (a phone's portrait
+    photo), and transparent parts put on white (PIL alone would keep the colour under them,
+    often black). The photo classifier does the same in a page without a kernel.
+    """
     if isinstance(source, (bytes, bytearray, memoryview)):
         source = io.BytesIO(bytes(source))
     elif isinstance(source, str):
@@ -281,6 +292,10 @@ def load_photo(source) -> Image.Image:
         raise TypeError(f"expected a path, a file object or bytes, got {type(source).__name__}")
     try:
         with Image.open(source) as image:
+            image = ImageOps.exif_transpose(image)
+            if is_transparent(image):
+                white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+                return Image.alpha_composite(white, image.convert("RGBA")).convert("RGB")
             return image.convert("RGB")
     except UnidentifiedImageError as err:
         raise ValueError(f"could not read this file as an image (JPEG, PNG...): {err}") from err

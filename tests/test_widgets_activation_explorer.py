@@ -8,7 +8,10 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 
+from course_utils.digits import PAD, drawn_digit
 from course_utils.models import LectureNet
+from course_utils.onnx_export import weights_digest
+from course_utils.training import MNIST_MEAN, MNIST_STD
 from course_utils.widgets.activation_explorer import (
     ActivationExplorer,
     ActivationRecorder,
@@ -34,11 +37,16 @@ def test_sends_the_maps_pytorch_computes_for_each_digit(setup, from_browser):
     x = images[2:3]
     conv1 = model.conv1(x)[0]  # the layers called by hand, without the recorder's hooks
     conv2 = model.conv2(F.relu(F.max_pool2d(model.conv1(x), 3)))[0]
-    assert explorer.layers == [dict(name="conv1", maps=[32, 24, 24], filters=[32, 1, 5, 5]),
-                               dict(name="conv2", maps=[64, 4, 4], filters=[64, 32, 5, 5])]
+    assert explorer.layers == [
+        dict(name="conv1", maps=[32, 24, 24], inputs=[1, 28, 28], filters=[32, 1, 5, 5]),
+        dict(name="conv2", maps=[64, 4, 4], inputs=[32, 8, 8], filters=[64, 32, 5, 5])]
     assert torch.allclose(_floats(explorer.maps["conv1"], (32, 24, 24)), conv1, atol=1e-5)
     assert torch.allclose(_floats(explorer.maps["conv2"], (64, 4, 4)), conv2, atol=1e-5)
     assert torch.equal(_floats(explorer.filters["conv2"], (64, 32, 5, 5)), model.conv2.weight)
+    assert torch.equal(_floats(explorer.biases["conv2"], (64,)), model.conv2.bias)
+    conv2_input = F.relu(F.max_pool2d(model.conv1(x), 3))[0]
+    assert torch.allclose(_floats(explorer.inputs["conv2"], (32, 8, 8)), conv2_input, atol=1e-6)
+    assert torch.equal(_floats(explorer.inputs["conv1"], (1, 28, 28)), x[0])
     assert explorer.probabilities == pytest.approx(model(x).softmax(1)[0].tolist(), abs=1e-6)
     assert explorer.label == 4
     assert torch.equal(_floats(explorer.image, (1, 28, 28)), images[2])
@@ -94,3 +102,49 @@ def test_bad_data_is_rejected(setup):
         ActivationExplorer(model, images[:, 0], labels)
     with pytest.raises(ValueError, match="expected 5 labels"):
         ActivationExplorer(model, images, labels[:3])
+
+
+def _a_one() -> bytes:
+    """A vertical stroke on the pad, as the page sends it."""
+    ink = np.zeros((PAD, PAD), dtype=np.uint8)
+    ink[15:95, 52:60] = 255
+    return ink.tobytes()
+
+
+def test_a_drawing_from_the_page_is_made_an_mnist_digit_and_answered(setup, from_browser):
+    model, images, labels = setup
+    explorer = ActivationExplorer(model, images, labels, index=3)
+    from_browser(explorer, ink=_a_one())
+    digit = drawn_digit(_a_one())
+    assert explorer.drawn and explorer.label == -1 and explorer.error == ""
+    assert torch.equal(_floats(explorer.image, (1, 28, 28)), digit)
+    assert explorer.probabilities == pytest.approx(model(digit[None]).softmax(1)[0].tolist(),
+                                                   abs=1e-6)
+    assert torch.allclose(_floats(explorer.maps["conv1"], (32, 24, 24)),
+                          model.conv1(digit[None])[0], atol=1e-5)
+    assert explorer.figure().axes[0].get_title() == "your drawing"
+    from_browser(explorer, ink=b"")  # the page cleared the pad for a test digit
+    assert not explorer.drawn and explorer.label == int(labels[3])
+    assert torch.equal(_floats(explorer.image, (1, 28, 28)), images[3])
+
+
+def test_a_drawing_with_no_ink_says_why_and_keeps_the_digit(setup, from_browser):
+    model, images, labels = setup
+    explorer = ActivationExplorer(model, images, labels, index=1)
+    before = explorer.maps
+    from_browser(explorer, ink=bytes(PAD * PAD))
+    assert explorer.error == "the drawing has no ink: draw a digit on the pad first"
+    assert explorer.maps == before and not explorer.drawn
+    from_browser(explorer, ink=bytes(10))
+    assert explorer.error.startswith("expected the ink of a square pad")
+
+
+def test_a_page_without_kernel_gets_a_bank_and_what_its_network_needs(setup):
+    model, images, labels = setup
+    explorer = ActivationExplorer(model, images, labels, index=4)
+    assert explorer.bank == [0, 1, 2, 3, 4]  # every digit, here: there are only five
+    assert explorer.bank_labels == labels.tolist()
+    assert torch.equal(_floats(explorer.bank_images, (5, 1, 28, 28)), images)
+    assert explorer.digest == weights_digest(model)
+    assert explorer.preprocessing == dict(pad=PAD, side=28, box=20, tie=1e-9, mean=MNIST_MEAN,
+                                          std=MNIST_STD)

@@ -11,7 +11,7 @@ from PIL import Image
 from torch import nn
 
 from course_utils.pretrained import Classifier
-from course_utils.widgets.photo_classifier import TOP, PhotoClassifier
+from course_utils.widgets.photo_classifier import TOP, TRANSPARENT, PhotoClassifier
 
 
 class MeanColour(nn.Module):
@@ -76,3 +76,27 @@ def test_without_default_it_asks_for_a_photo():
         PhotoClassifier(MeanColour())
     with pytest.raises(ValueError, match="k must be in \\[1, 10\\], got 0"):
         PhotoClassifier(_classifier(), k=0)
+
+
+def test_a_transparent_png_is_put_on_white_and_says_so(from_browser):
+    widget = PhotoClassifier(_classifier(), Image.new("RGB", (30, 20)), "black")
+    clear = Image.new("RGBA", (24, 16), (0, 0, 0, 0))  # black, but wholly transparent
+    buffer = io.BytesIO()
+    clear.save(buffer, format="PNG")
+    from_browser(widget, upload_name="clear.png", upload=buffer.getvalue())
+    assert widget.notice == TRANSPARENT and widget.error == ""
+    assert widget.image.getpixel((3, 3)) == (255, 255, 255)  # white, not the black beneath
+    assert widget.classes[0][1] == widget.classes[1][1]  # red, green and blue score alike
+    from_browser(widget, upload_name="red.png", upload=_png((255, 0, 0)))
+    assert widget.notice == ""
+
+
+def test_a_photo_is_turned_upright_as_its_exif_orientation_says(from_browser):
+    widget = PhotoClassifier(_classifier(), Image.new("RGB", (30, 20)), "black")
+    photo = Image.new("RGB", (40, 20), (0, 0, 255))
+    exif = photo.getexif()
+    exif[0x0112] = 6  # Orientation: the camera was turned; shown rotated by 90°
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", exif=exif)
+    from_browser(widget, upload_name="phone.jpg", upload=buffer.getvalue())
+    assert widget.image.size == (20, 40)

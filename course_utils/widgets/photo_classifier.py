@@ -4,6 +4,12 @@ The browser (``photo_classifier.js``) sends the file; the kernel runs the networ
 (AlexNet online, SqueezeNet offline: see :func:`course_utils.pretrained.best_classifier`) and
 sends back a thumbnail and the ten most likely classes; the browser draws the top ``k`` bars
 and redraws them at once when ``k`` changes.
+
+On a page without a kernel (the course's website, a deck) the photo never leaves the page:
+SqueezeNet, exported to ONNX by :mod:`course_utils.onnx_export`, classifies it there in ONNX
+Runtime Web, after the same preprocessing as :func:`course_utils.squeezenet.caffe_preprocess`
+(PIL's bilinear resize reproduced, to the pixel). Where the notebook's network is AlexNet, the
+page still uses SqueezeNet (AlexNet's 233 MB are too much for a page), and says so.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ import traitlets
 from matplotlib.figure import Figure
 from PIL import Image
 
-from course_utils.pretrained import Classifier, load_photo
+from course_utils.pretrained import Classifier, is_transparent, load_photo
 from course_utils.viz import CourseFigure
 from course_utils.widgets import Explorer, binary, es_module
 
 THUMBNAIL = 320  # the photo is sent at most this many pixels wide or high
 TOP = 10  # classes sent to the browser (the k slider goes up to this)
+TRANSPARENT = "Its transparent parts were put on white before classifying it."
 
 
 class PhotoClassifier(Explorer):
@@ -41,6 +48,7 @@ class PhotoClassifier(Explorer):
     upload = binary()  # a file from the browser; emptied once it is classified
     upload_name = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)  # why the last upload could not be used
+    notice = traitlets.Unicode("").tag(sync=True)  # what was done to the photo to classify it
 
     def __init__(self, classifier: Classifier, default: Image.Image | None = None,
                  default_caption: str = "", k: int = 5):
@@ -61,8 +69,9 @@ class PhotoClassifier(Explorer):
             self.error = "Upload a photo (JPEG or PNG) to classify it."
         self.observe(self._on_upload, names="upload")
 
-    def classify(self, image: Image.Image, caption: str) -> None:
-        """Run the network on ``image`` and send its thumbnail and top classes to the page."""
+    def classify(self, image: Image.Image, caption: str, notice: str = "") -> None:
+        """Run the network on ``image`` and send its thumbnail and top classes to the page
+        (``notice``: what was done to the photo first, shown with it)."""
         probabilities = self.classifier.scores(image).softmax(0).numpy()
         order = np.argsort(probabilities)[::-1][:TOP]
         thumbnail = image.convert("RGB")
@@ -73,6 +82,7 @@ class PhotoClassifier(Explorer):
         with self.hold_sync():
             self.photo = buffer.getvalue()
             self.caption = caption
+            self.notice = notice
             self.classes = [[self.classifier.categories[i], float(probabilities[i])]
                             for i in order]
             self.error = ""
@@ -86,7 +96,10 @@ class PhotoClassifier(Explorer):
         except ValueError as err:
             self.error = f"{self.upload_name or 'this file'}: {err}"
         else:
-            self.classify(image, self.upload_name or "your photo")
+            with Image.open(io.BytesIO(content)) as header:  # reads the header only
+                transparent = is_transparent(header)
+            self.classify(image, self.upload_name or "your photo",
+                          TRANSPARENT if transparent else "")
         self.upload = b""  # the photo is kept as an image; the raw file is not needed
 
     def figure(self) -> Figure:

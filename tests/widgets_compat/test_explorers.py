@@ -118,6 +118,13 @@ def build(key: str) -> Explorer:
         )
 
 
+def _stroke() -> bytes:
+    """A drawn "1" on the activation explorer's 112×112 pad: one vertical stroke of ink."""
+    ink = np.zeros((112, 112), np.uint8)
+    ink[15:95, 52:60] = 255
+    return ink.tobytes()
+
+
 def _png(colour) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (24, 16), colour).save(buffer, format="PNG")
@@ -132,6 +139,7 @@ BROWSER_CHANGES = {
     "activation_explorer.ActivationExplorer": [
         (dict(index=2), ["image", "maps", "probabilities"]),
         (dict(layer="conv2", channel=3), []),
+        (dict(ink=_stroke()), ["image", "maps", "inputs", "probabilities", "drawn"]),
     ],
     "conv_explorer.ConvExplorer": [
         (dict(stride=[2, 1]), ["check"]), (dict(position=[1, 2]), "figure"),
