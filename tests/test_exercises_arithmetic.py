@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+import course_utils.arithmetic
 from course_utils.exercises.arithmetic import (
     STRIDE_FIRST,
     STRIDE_LAST,
@@ -111,8 +112,8 @@ def test_the_probe_finds_the_unread_cells_worked_out_by_hand(
 
 def test_unread_cells_right_answers_pass_in_any_container():
     assert check_unread_cells(right_unread).passed
-    as_set = check_unread_cells(lambda **case: set(right_unread(**case)))
-    as_tensor = check_unread_cells(lambda **case: torch.tensor(right_unread(**case)))
+    as_set = check_unread_cells(lambda *case: set(right_unread(*case)))
+    as_tensor = check_unread_cells(lambda *case: torch.tensor(right_unread(*case)))
     assert as_set.passed and as_tensor.passed
 
 
@@ -121,12 +122,12 @@ def test_unread_cells_stub_crash_and_bad_type():
         raise NotImplementedError("Student exercise")
 
     assert not check_unread_cells(stub).implemented
-    feedback = check_unread_cells(lambda **case: [][1])
+    feedback = check_unread_cells(lambda *case: [][1])
     assert not feedback.passed and "raised IndexError" in feedback.message
-    feedback = check_unread_cells(lambda **case: 3)
+    feedback = check_unread_cells(lambda *case: 3)
     assert not feedback.passed and "expected a list of cell indices (ints), got int" in (
         feedback.message)
-    feedback = check_unread_cells(lambda **case: [0.5])
+    feedback = check_unread_cells(lambda *case: [0.5])
     assert not feedback.passed and "expected a list of cell indices" in feedback.message
     assert not check_unread_cells("cells").passed
 
@@ -244,3 +245,52 @@ def test_stride_order_question_agrees_with_a_gradient_probe():
         assert feedback.passed == (letter == STRIDE_ORDER_QUESTION.right_choice())
         assert f"sees {first} input cells, B's {last}" in feedback.message
     assert not check_answer(STRIDE_ORDER_QUESTION, ...).implemented
+
+
+def probe_unread(size, kernel, stride, padding, dilation):
+    """Right, but with the checker's own gradient probe: what the exercise asks not to do."""
+    x = torch.zeros(1, 1, size, requires_grad=True)
+    conv = nn.Conv1d(1, 1, kernel, stride=stride, padding=padding, dilation=dilation, bias=False)
+    conv(x).sum().backward()
+    return (x.grad[0, 0] == 0).nonzero().flatten().tolist()
+
+
+def measured_output_size(size, kernel, stride, padding, dilation):
+    """Right, by building a layer on the meta device and measuring what it gives."""
+    conv = nn.Conv1d(1, 1, kernel, stride=stride, padding=padding, dilation=dilation,
+                     device="meta")
+    return conv(torch.empty(1, 1, size, device="meta")).shape[-1]
+
+
+def measured_with_unfold(size, kernel, stride, padding, dilation):
+    span = dilation * (kernel - 1) + 1
+    return torch.zeros(size + 2 * padding).unfold(0, span, stride).shape[0]
+
+
+@pytest.mark.parametrize(
+    ("check", "shortcut", "named"),
+    [(check_output_size, course_utils.arithmetic.conv_output_size,
+      "course_utils.arithmetic.conv_output_size"),
+     (check_output_size, lambda *case: course_utils.arithmetic.conv_output_size(*case),
+      "course_utils.arithmetic.conv_output_size"),
+     (check_output_size, lambda n, k, s, p, d: course_utils.arithmetic.Axis(
+         k, s, p, d).output_size(n), "course_utils.arithmetic.Axis"),
+     (check_output_size, measured_output_size, "nn.Conv1d"),
+     (check_output_size, measured_with_unfold, "torch.zeros"),
+     (check_unread_cells, unread_by_pytorch,
+      "course_utils.exercises.arithmetic.unread_by_pytorch"),
+     (check_unread_cells, probe_unread, "F.conv1d"),
+     (check_unread_cells, lambda n, k, s, p, d: [
+         i for i in range(n) if (i, 0) not in course_utils.arithmetic.footprint(
+             n, 1, course_utils.arithmetic.Axis(k, s, p, d), course_utils.arithmetic.Axis(1))
+         ["reads"]], "course_utils.arithmetic.Axis"),
+     (check_receptive_field, course_utils.arithmetic.receptive_field,
+      "course_utils.arithmetic.receptive_field"),
+     (check_receptive_field, lambda layers: measured_field(layers), "nn.Conv1d")],
+    ids=["passed_in", "called", "axis", "layer", "unfold", "probe", "conv", "footprint",
+         "field", "field_probe"],
+)
+def test_the_courses_answers_and_pytorch_measurements_are_refused(check, shortcut, named):
+    feedback = check(shortcut)
+    assert not feedback.passed and feedback.implemented
+    assert feedback.message.startswith(f"you called {named}"), feedback.message

@@ -3,13 +3,14 @@ hints) and for the check-your-understanding questions (the right choice is what 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.convolution import conv1d_loop, conv1d_unfold, conv2d_loop
 from course_utils.exercises.convolution import (
+    CONV2D_SLIPS,
     FLIPPED_KERNEL,
     KERNEL_NUMBERS,
     SHIFTED_INPUT,
@@ -19,6 +20,7 @@ from course_utils.exercises.convolution import (
     check_output_shape,
     conv1d_cases,
     output_shape,
+    position_cases,
 )
 from course_utils.exercises.questions import check_answer
 
@@ -27,12 +29,75 @@ def student_stub(x, u):
     raise NotImplementedError("Student exercise: write conv1d")
 
 
+def conv1d_loop(x, u):
+    """A learner's loop, as notebook 01 writes it."""
+    w = len(u)
+    out = torch.empty(len(x) - w + 1)
+    for i in range(len(out)):
+        out[i] = (x[i : i + w] * u).sum()
+    return out
+
+
+def batched_loop(x, u):
+    n, c, width = x.shape
+    d, _, w = u.shape
+    out = torch.zeros(n, d, width - w + 1)
+    for i in range(width - w + 1):
+        out[:, :, i] = torch.einsum("ncw,dcw->nd", x[:, :, i : i + w], u)
+    return out
+
+
+def batched_unfold(x, u):
+    return torch.einsum("ncpk,dck->ndp", x.unfold(2, u.shape[2], 1), u)
+
+
+def conv2d_unfold(x, k):
+    h, w = k.shape[2:]
+    return torch.einsum("cijab,dcab->dij", x.unfold(1, h, 1).unfold(2, w, 1), k)
+
+
+def conv2d_taps(x, k):
+    """Right and vectorised over positions: one loop over the kernel's taps only."""
+    _, _, h, w = k.shape
+    rows, cols = x.shape[1] - h + 1, x.shape[2] - w + 1
+    out = 0
+    for a in range(h):
+        for b in range(w):
+            out = out + torch.einsum("cij,dc->dij", x[:, a : a + rows, b : b + cols], k[:, :, a, b])
+    return out
+
+
+def conv2d_im2col(x, k):
+    d, _, h, w = k.shape
+    columns = F.unfold(x[None], (h, w))[0]
+    return (k.reshape(d, -1) @ columns).reshape(d, x.shape[1] - h + 1, x.shape[2] - w + 1)
+
+
+def conv2d_row_loop(x, k):
+    """Vectorised along each row, but a loop over the rows: a loop over positions still."""
+    _, _, h, w = k.shape
+    rows = [torch.einsum("cjab,dcab->dj", x[:, i : i + h].unfold(2, w, 1).permute(0, 2, 1, 3), k)
+            for i in range(x.shape[1] - h + 1)]
+    return torch.stack(rows, dim=1)
+
+
+def conv2d_python_lists(x, k):
+    """A loop over positions in plain Python, torch only at the ends."""
+    xl, kl = x.tolist(), k.tolist()
+    d, c, h, w = k.shape
+    out = [[[sum(xl[ch][i + a][j + b] * kl[o][ch][a][b]
+                 for ch in range(c) for a in range(h) for b in range(w))
+             for j in range(x.shape[2] - w + 1)] for i in range(x.shape[1] - h + 1)]
+           for o in range(d)]
+    return torch.tensor(out)
+
+
 def test_correct_conv1d_passes():
     feedback = check_conv1d(conv1d_loop)
     assert feedback.passed and feedback.implemented
     assert feedback.message.startswith("Correct")
-    assert check_conv1d(conv1d_unfold, batched=True).passed
-    assert check_conv1d(lambda x, u: F.conv1d(x, u), batched=True).passed
+    assert check_conv1d(batched_unfold, batched=True).passed
+    assert check_conv1d(batched_loop, batched=True).passed  # loops are fine in notebook 01
 
 
 def test_cases_cover_lengths_widths_and_w_equal_W():
@@ -48,7 +113,7 @@ def test_cases_cover_lengths_widths_and_w_equal_W():
 def test_not_implemented_is_not_a_failure():
     feedback = check_conv1d(student_stub)
     assert not feedback.passed and not feedback.implemented
-    assert "Not implemented yet" in feedback.message
+    assert feedback.message == "Not implemented yet: write conv1d(x, u), then run this cell again."
     assert feedback._repr_markdown_().startswith("✏️")
 
 
@@ -58,16 +123,7 @@ def test_flipped_kernel_is_named():
     assert "for x = (1, 2, 3, 4) and u = (3, 2) expected (7, 12, 17), got (8, 13, 18)" in (
         feedback.message
     )
-    assert "flipped kernel" in feedback.message
-
-
-def test_numpy_convolve_is_caught_as_flipped():
-    import numpy as np
-
-    def with_numpy(x, u):
-        return torch.from_numpy(np.convolve(x.numpy(), u.numpy(), mode="valid"))
-
-    assert "flipped kernel" in check_conv1d(with_numpy).message
+    assert "flipped the kernel" in feedback.message
 
 
 @pytest.mark.parametrize(
@@ -88,7 +144,7 @@ def test_wrong_dtype():
     feedback = check_conv1d(lambda x, u: conv1d_loop(x, u).double())
     assert not feedback.passed
     assert "expected dtype torch.float32, got torch.float64" in feedback.message
-    assert "dtype" in feedback.message.split("Hint")[1]
+    assert "keep the input's (float32)" in feedback.message
 
 
 def test_other_wrong_answers_never_raise():
@@ -106,22 +162,98 @@ def test_batched_mistakes():
         return torch.einsum("ncpk,dck->ndpc", x.unfold(2, u.shape[2], 1), u)[..., 0]
 
     assert not check_conv1d(per_channel, batched=True).passed
-    flipped = check_conv1d(lambda x, u: F.conv1d(x, u.flip(-1)), batched=True)
-    assert "flipped kernel" in flipped.message
     # a 1d-only answer fails on batched input with a message, not an exception
     assert "raised" in check_conv1d(conv1d_loop, batched=True).message
 
 
+def with_numpy(function):
+    """conv1d from numpy's 1d ``function`` (correlate, or convolve with the kernel flipped)."""
+    def conv1d(x, u):
+        flip = function is np.convolve
+        return torch.tensor([[sum(function(x[n, c].numpy(), u[d, c].flip(0).numpy() if flip
+                                           else u[d, c].numpy(), mode="valid")
+                                  for c in range(x.shape[1])).tolist()
+                              for d in range(len(u))] for n in range(len(x))])
+    return conv1d
+
+
+@pytest.mark.parametrize(
+    ("shortcut", "named"),
+    [
+        (lambda x, u: F.conv1d(x, u), "F.conv1d"),
+        (lambda x, u: torch.conv1d(x, u), "F.conv1d"),
+        (lambda x, u: torch.nn.functional.conv2d(x[:, :, None], u[:, :, None])[:, :, 0],
+         "F.conv2d"),
+        (lambda x, u: torch.ops.aten.convolution(x, u, None, [1], [0], [1], False, [0], 1),
+         "torch.ops.aten.convolution"),
+        (lambda x, u: torch.ops.aten.convolution.default(x, u, None, [1], [0], [1], False, [0],
+                                                         1), "torch.ops.aten.convolution"),
+        (lambda x, u: torch._C._nn.thnn_conv2d(x[:, :, None], u[:, :, None], (1, u.shape[2]))
+         [:, :, 0], "torch._C._nn.thnn_conv2d"),
+        (with_numpy(np.correlate), "numpy.correlate"),
+        (with_numpy(np.convolve), "numpy.convolve"),
+    ],
+    ids=["F.conv1d", "torch.conv1d", "F.conv2d", "aten", "aten.default", "thnn", "correlate",
+         "convolve"],
+)
+def test_a_convolution_of_pytorch_or_numpy_is_refused(shortcut, named):
+    feedback = check_conv1d(shortcut, batched=True)
+    assert not feedback.passed and feedback.implemented
+    assert feedback.message.startswith(f"you called {named}"), feedback.message
+    assert "the exercise asks you to compute it without it" in feedback.message
+
+
+def test_a_layer_and_the_courses_own_convolutions_are_refused():
+    from course_utils import convolution
+
+    def with_a_layer(x, u):
+        layer = nn.Conv1d(u.shape[1], u.shape[0], u.shape[2], bias=False)
+        with torch.no_grad():
+            layer.weight.copy_(u)
+        return layer(x).detach()
+
+    assert check_conv1d(with_a_layer, batched=True).message.startswith("you called nn.Conv1d")
+    assert check_conv1d(convolution.conv1d_unfold, batched=True).message.startswith(
+        "you called course_utils.convolution.conv1d_unfold")
+    assert check_conv1d(convolution.conv1d_loop).message.startswith(
+        "you called course_utils.convolution.conv1d_loop")
+    on_meta = check_conv1d(lambda x, u: nn.Conv1d(1, 1, 2, device="meta")(x.to("meta")),
+                           batched=True)
+    assert on_meta.message.startswith("you called nn.Conv1d")
+
+
+@pytest.mark.parametrize("answer", [conv2d_unfold, conv2d_taps, conv2d_im2col])
+def test_check_conv2d_accepts_vectorised_answers(answer):
+    feedback = check_conv2d(answer)
+    assert feedback.passed, feedback.message
+    assert "without a loop over positions" in feedback.message
+
+
+@pytest.mark.parametrize("answer", [conv2d_row_loop, conv2d_python_lists,
+                                    CONV2D_SLIPS[-1].answer])
+def test_check_conv2d_refuses_a_loop_over_positions(answer):
+    _, large = position_cases()
+    right = F.conv2d(large["x"][None], large["k"])[0]
+    assert torch.allclose(answer(**large), right, atol=1e-4)  # the values are right
+    feedback = check_conv2d(answer)
+    assert not feedback.passed and "it loops over the output positions" in feedback.message
+    assert "for a 2×4×5 image" in feedback.message and "for a 2×9×11 one" in feedback.message
+
+
 def test_check_conv2d():
-    assert check_conv2d(conv2d_loop).passed
-    assert check_conv2d(lambda x, k: F.conv2d(x[None], k)[0]).passed
+    from course_utils.convolution import conv2d_loop
+
     assert not check_conv2d(lambda x, k: (_ for _ in ()).throw(NotImplementedError)).implemented
-    flipped = check_conv2d(lambda x, k: conv2d_loop(x, k.flip(-1, -2)))
-    assert not flipped.passed and "flipped kernel" in flipped.message
-    batched = check_conv2d(lambda x, k: F.conv2d(x[None], k))  # forgot to drop the batch axis
-    assert "expected shape" in batched.message
-    transposed = check_conv2d(lambda x, k: conv2d_loop(x, k).transpose(1, 2))
-    assert not transposed.passed
+    assert check_conv2d(conv2d_loop).message.startswith(
+        "you called course_utils.convolution.conv2d_loop")
+    assert check_conv2d(lambda x, k: F.conv2d(x[None], k)[0]).message.startswith(
+        "you called F.conv2d")
+    flipped = check_conv2d(lambda x, k: conv2d_unfold(x, k.flip(-1, -2)))
+    assert not flipped.passed and "flipped the kernel" in flipped.message
+    batched = check_conv2d(lambda x, k: conv2d_unfold(x, k)[None])  # kept a batch axis
+    assert "expected shape" in batched.message and "kept a batch dimension" in batched.message
+    transposed = check_conv2d(lambda x, k: conv2d_unfold(x, k).transpose(1, 2))
+    assert not transposed.passed and "swapped rows and columns" in transposed.message
 
 
 def test_check_output_shape():
@@ -141,10 +273,10 @@ def test_check_output_shape():
 def test_check_output_shape_hints_follow_the_slip():
     layer, shape = nn.Conv2d(3, 8, kernel_size=(5, 3)), (2, 3, 32, 20)
     in_channels = check_output_shape((2, 3, 28, 18), layer, shape).message
-    assert "3 is the number of input channels" in in_channels and "one map" in in_channels
+    assert "counted the input channels" in in_channels and "one map" in in_channels
     assert "batch size is kept" in check_output_shape((1, 8, 28, 18), layer, shape).message
     swapped = check_output_shape((2, 8, 18, 28), layer, shape).message
-    assert "height and width are swapped" in swapped
+    assert "swapped height and width" in swapped
     strided = nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1)
     assert output_shape(strided, shape) == (2, 8, 16, 10)  # (32 + 2 - 2 - 1) // 2 + 1 = 16
     general = check_output_shape((2, 8, 30, 18), strided, shape).message

@@ -80,10 +80,10 @@ def test_the_stub_is_not_implemented():
     [
         (naive, "torch.exp of a score of 1000 is inf in float32"),
         (overflow_only_guarded, "every torch.exp of a row underflows to 0"),
-        (per_sample, "these are the per-sample losses"),
-        (lambda s, t: per_sample(s, t).sum(), "that is the sum over the 2 samples"),
+        (per_sample, "returned the per-sample losses"),
+        (lambda s, t: per_sample(s, t).sum(), "summed over the samples"),
         (lambda s, t: -stable(s, t), "the sign"),
-        (lambda s, t: stable(s, t) / math.log(10), "that is log10"),
+        (lambda s, t: stable(s, t) / math.log(10), "took log10"),
         (lambda s, t: stable(s, t).item(), "expected a torch.Tensor, got float"),
         (lambda s, t: stable(s, t).double(), "expected dtype torch.float32"),
         (lambda s, t: stable(s, t) + 1, "expected 2.514, got 3.514"),
@@ -111,30 +111,49 @@ def test_the_overflow_hint_says_what_to_do():
         lambda s, t: -s.log_softmax(dim=1)[torch.arange(len(t)), t].mean(),
         lambda s, t: (torch.logsumexp(s, dim=1) - s[torch.arange(len(t)), t]).mean(),
         lambda s, t: nn.CrossEntropyLoss()(s, t),
+        lambda s, t: (torch.special.logsumexp(s, 1) - s[torch.arange(len(t)), t]).mean(),
+        lambda s, t: -torch.distributions.Categorical(logits=s).log_prob(t).mean(),
+        lambda s, t: nn.NLLLoss()(nn.LogSoftmax(dim=1)(s), t),
+        lambda s, t: torch.ops.aten._log_softmax(s, 1, False)[torch.arange(len(t)), t].neg()
+        .mean(),
     ],
 )
 def test_right_values_through_a_shortcut_are_not_accepted(shortcut):
     feedback = check_cross_entropy(shortcut)
-    assert not feedback.passed and "the values are right, but computed with" in feedback.message
+    assert not feedback.passed and feedback.message.startswith("you called ")
+    assert (": the exercise asks you to write the formula yourself, with exp, log, max, sum and "
+            "indexing, without") in feedback.message
 
 
-def test_the_log_of_a_softmax_fails_on_large_scores():
+def test_the_log_of_a_softmax_is_refused_and_fails_on_large_scores():
     feedback = check_cross_entropy(
         lambda s, t: -torch.log(F.softmax(s, dim=1)[torch.arange(len(t)), t]).mean()
     )
-    assert not feedback.passed
-    assert "probabilities as small as exp(-2000) round to 0" in feedback.message
+    assert feedback.message.startswith("you called F.softmax")
     assert float(F.softmax(torch.tensor([1000.0, 0.0, -1000.0]), dim=0)[1]) == 0.0
+    by_hand = check_cross_entropy(naive)  # the same softmax, by hand
+    assert "probabilities as small as exp(-2000) round to 0" in by_hand.message
 
 
-def test_the_learners_tensors_are_left_alone():
+def test_a_change_to_the_learners_tensors_is_refused():
     def in_place(scores, target):
-        result = stable(scores, target)
-        scores.zero_()  # spoils the learner's copy only
-        return result
+        scores -= scores.max(dim=1, keepdim=True).values  # the caller's scores change
+        log_p = scores - torch.log(torch.exp(scores).sum(dim=1, keepdim=True))
+        return -log_p[torch.arange(len(target)), target].mean()
 
-    assert check_cross_entropy(in_place).passed
+    feedback = check_cross_entropy(in_place)
+    assert not feedback.passed and "changed its input scores in place" in feedback.message
     assert abs(nn.CrossEntropyLoss()(*cross_entropy_cases()[0].values()).item() - 2.5141) < 1e-4
+
+
+def test_one_shift_for_the_whole_batch_is_caught():
+    def batch_max(scores, target):
+        shifted = scores - scores.max()
+        log_p = shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
+        return -log_p[torch.arange(len(target)), target].mean()
+
+    feedback = check_cross_entropy(batch_max)
+    assert not feedback.passed and "largest score of the whole batch" in feedback.message
 
 
 # The question: a confident mistake -------------------------------------------------------------

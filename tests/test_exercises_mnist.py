@@ -8,13 +8,13 @@ from torch import nn
 
 from course_utils.exercises.mnist import (
     COUNT_CASES,
+    COUNTS_SLIPS,
     EVAL_MODE_QUESTION,
     LECTURE_PARAMETERS,
     VALIDATION_QUESTION,
     check_counts,
     check_smaller_net,
     reference_counts,
-    typical_slips,
 )
 from course_utils.exercises.questions import check_answer
 from course_utils.models import LectureNet
@@ -47,48 +47,55 @@ def test_check_counts_not_implemented():
 
 
 def test_the_slips_are_the_hand_computed_ones():
-    (hint1, p1, q1), (hint2, p2, q2), (hint3, p3, q3), (hint4, p4, q4) = typical_slips(32, 64, 200)
-    assert (p1, q1) == (105_506 - (32 + 64 + 200 + 10), 1_333_200)
-    assert (p2, q2) == (105_506, 1_333_200 + 32 * 24 * 24 + 64 * 4 * 4 + 200 + 10)
-    assert (p3, q3) == (105_506 - 64 * 31 * 25, 1_333_200 - 64 * 16 * 31 * 25)
-    assert (p4, q4) == (105_506, 1_333_200 + 32 * (28 * 28 - 24 * 24) * 25)
-    assert "32 input maps: 32×5×5 weights" in hint3 and "24×24 positions on a 28×28" in hint4
+    right = right_counts(32, 64, 200)
+    got = [slip.answer(32, 64, 200) for slip in COUNTS_SLIPS]
+    assert got == [
+        (105_506 - (32 + 64 + 200 + 10), 1_333_200),
+        (105_506, 1_333_200 + 32 * 24 * 24 + 64 * 4 * 4 + 200 + 10),
+        (105_506 - 64 * 31 * 25, 1_333_200 - 64 * 16 * 31 * 25),
+        (105_506, 1_333_200 + 32 * (28 * 28 - 24 * 24) * 25),
+        (105_506 + 200 * 64 * 12, 1_333_200 + 200 * 64 * 12),
+        (105_506 - 2010, 1_333_200 - 2000),
+        right[::-1],
+    ]
 
 
 def test_check_counts_names_typical_mistakes():
-    def no_biases(c1, c2, hidden):
-        p, q = right_counts(c1, c2, hidden)
-        return p - (c1 + c2 + hidden + 10), q
-
-    def bias_products(c1, c2, hidden):
-        p, q = right_counts(c1, c2, hidden)
-        return p, q + c1 * 576 + c2 * 16 + hidden + 10
-
-    def flat_filters(c1, c2, hidden):
-        p, q = right_counts(c1, c2, hidden)
-        return p - c2 * (c1 - 1) * 25, q - c2 * 16 * (c1 - 1) * 25
-
-    def input_positions(c1, c2, hidden):
-        p, q = right_counts(c1, c2, hidden)
-        return p, q + c1 * (784 - 576) * 25
-
     def lecture_only(c1, c2, hidden):
         return 105_506, 1_333_200
 
     def crashes(c1, c2, hidden):
         return 1 / 0
 
-    assert "(the biases are missing" in check_counts(no_biases).message
-    assert "(products do not count the bias additions)" in check_counts(bias_products).message
-    flat = check_counts(flat_filters).message
-    assert "parameters" in flat and "spans all 32 input maps" in flat
-    assert "fits 24×24 positions on a 28×28 image" in check_counts(input_positions).message
+    flat = check_counts(COUNTS_SLIPS[2].answer).message
+    assert "parameters" in flat and "each spans all c1 input maps" in flat
     lecture = check_counts(lecture_only).message
     assert lecture.startswith("for c1=16, c2=32, hidden=100 expected 27,158 parameters, got")
-    assert "(" not in lecture  # no hint for a slip it does not recognise
+    assert "it looks like" not in lecture  # no hint for a slip it does not recognise
     assert "ZeroDivisionError" in check_counts(crashes).message
     assert "pair" in check_counts(lambda c1, c2, hidden: 5).message
     assert "expected a function" in check_counts("not a function").message
+
+
+def test_check_counts_refuses_measuring_the_network():
+    from course_utils.summary import summarize
+
+    def measured(c1, c2, hidden):
+        table = summarize(LectureNet(c1, c2, hidden))
+        return table.total_parameters, table.total_products
+
+    def built(c1, c2, hidden):
+        layers = [nn.Conv2d(1, c1, 5), nn.Conv2d(c1, c2, 5), nn.Linear(4 * c2, hidden),
+                  nn.Linear(hidden, 10)]
+        return sum(p.numel() for m in layers for p in m.parameters()), 0
+
+    message = check_counts(measured).message
+    assert message.startswith("you called course_utils.models.LectureNet, "
+                              "course_utils.summary.summarize, ")
+    assert check_counts(built).message.startswith("you called nn.Conv2d")
+    assert check_counts(reference_counts).message.startswith(
+        "you called course_utils.exercises.mnist.reference_counts: the exercise asks you to "
+        "work the counts out in integer arithmetic without it")
 
 
 def test_check_smaller_net_accepts_a_small_net_that_learns():

@@ -39,23 +39,40 @@ def test_max_pool1d_stub_and_wrong_answers():
     def stub(x, kernel):
         raise NotImplementedError("Student exercise")
 
-    assert not check_max_pool1d(stub).implemented
+    assert check_max_pool1d(stub).message == (
+        "Not implemented yet: write max_pool1d(x, kernel), then run this cell again.")
 
     def average(x, kernel):
         usable = x.shape[-1] // kernel * kernel
         return x[..., :usable].reshape(*x.shape[:2], -1, kernel).mean(dim=-1)
 
-    def keeps_the_tail(x, kernel):
-        return torch.nn.functional.max_pool1d(x, kernel, ceil_mode=True)
-
     def crashes_on_ragged_length(x, kernel):
         return x.reshape(*x.shape[:2], -1, kernel).max(dim=-1).values
 
-    for fn, phrase in [(average, "expected"), (keeps_the_tail, "expected shape"),
-                       (crashes_on_ragged_length, "raised RuntimeError")]:
+    for fn, phrase in [(average, "averaged each window"),
+                       (crashes_on_ragged_length, "raised RuntimeError"),
+                       (crashes_on_ragged_length, "(here L = 9, kernel = 2)")]:
         feedback = check_max_pool1d(fn)
         assert not feedback.passed and feedback.implemented
         assert phrase in feedback.message, (fn.__name__, feedback.message)
+
+
+@pytest.mark.parametrize(
+    ("shortcut", "named"),
+    [(lambda x, kernel: torch.nn.functional.max_pool1d(x, kernel), "F.max_pool1d"),
+     (lambda x, kernel: torch.nn.functional.max_pool1d(x, kernel, ceil_mode=True),
+      "F.max_pool1d"),
+     (lambda x, kernel: torch.nn.MaxPool1d(kernel)(x), "nn.MaxPool1d"),
+     (lambda x, kernel: torch.nn.functional.max_pool2d(x[:, :, None], (1, kernel))[:, :, 0],
+      "F.max_pool2d"),
+     (lambda x, kernel: torch.nn.functional.adaptive_max_pool1d(x, x.shape[-1] // kernel),
+      "F.adaptive_max_pool1d"),
+     (lambda x, kernel: torch.ops.aten.max_pool1d(x, [kernel]), "torch.ops.aten.max_pool1d")],
+    ids=["F", "ceil", "layer", "2d", "adaptive", "aten"],
+)
+def test_pytorchs_max_pooling_is_refused(shortcut, named):
+    feedback = check_max_pool1d(shortcut)
+    assert not feedback.passed and feedback.message.startswith(f"you called {named}")
 
 
 def windows(values, kernel, stride):

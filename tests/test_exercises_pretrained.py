@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
+import torchvision
+from torch import nn
 from torchvision import transforms as T
 
+from course_utils.arithmetic import conv_output_size
 from course_utils.exercises.pretrained import (
     ALEXNET_PARAMETERS_QUESTION,
     IMAGENET_MEAN,
     IMAGENET_STD,
     check_conv1_output_size,
     check_preprocess,
+    conv1_sizes,
 )
 from course_utils.exercises.questions import check_answer
 from course_utils.pretrained import lecture_normalise
@@ -127,3 +132,37 @@ def test_preprocess_not_implemented_and_not_callable():
     stub = check_preprocess(_stub)
     assert not stub and not stub.implemented
     assert not check_preprocess("preprocess")
+
+
+def test_conv1_forgetting_the_minus_one_shows_on_a_size_two_more_than_a_multiple_of_4():
+    slip = check_conv1_output_size(lambda n: (n + 2 * 2 - (11 - 1)) // 4 + 1)
+    assert not slip.passed and "forgot the − 1" in slip.message
+    assert any(n % 4 == 2 for n in conv1_sizes())
+    assert all(n % 4 != 2 for n in (224, 227, 256, 64, 100, 301))  # the sizes it had before
+
+
+@pytest.mark.parametrize(
+    ("shortcut", "named"),
+    [(lambda n: conv_output_size(n, 11, 4, 2), "course_utils.arithmetic.conv_output_size"),
+     (lambda n: nn.Conv2d(3, 64, 11, 4, 2)(torch.zeros(1, 3, n, n)).shape[-1], "nn.Conv2d"),
+     (lambda n: torchvision.models.alexnet().features[0](torch.zeros(1, 3, n, n)).shape[-1],
+      "AlexNet"),
+     (lambda n: torch.nn.functional.conv2d(torch.empty(1, 3, n, n, device="meta"),
+                                           torch.empty(64, 3, 11, 11, device="meta"), stride=4,
+                                           padding=2).shape[-1], "torch.empty"),
+     (lambda n: int(torch.div(n + 4 - 11, 4, rounding_mode="floor")) + 1, "torch.div")],
+    ids=["arithmetic", "layer", "alexnet", "meta", "torch"],
+)
+def test_conv1_built_and_measured_is_refused(shortcut, named):
+    feedback = check_conv1_output_size(shortcut)
+    assert not feedback.passed and feedback.message.startswith(f"you called {named}")
+    assert "the exercise asks you to work it out in integer arithmetic without" in (
+        feedback.message)
+
+
+def test_preprocess_with_the_weights_own_transforms_is_refused():
+    weights = torchvision.models.AlexNet_Weights.IMAGENET1K_V1
+    feedback = check_preprocess(lambda image: weights.transforms()(image).unsqueeze(0))
+    assert feedback.message == (
+        "you called weights.transforms(): the exercise asks you to build it from Resize, "
+        "CenterCrop, ToTensor and Normalize without it")

@@ -1,13 +1,15 @@
 """Checkers and check-your-understanding questions for notebooks 01 and 02 (convolution).
 
 Each checker runs the learner's answer on a few cases, small and readable first, compares it
-with PyTorch, and answers with a :class:`~course_utils.exercises.Feedback`; when an answer is
-wrong in a typical way (a flipped kernel, an output one too long or short, another dtype) the
-message adds a hint.
+with PyTorch, and answers with a :class:`~course_utils.exercises.Feedback`. A wrong answer that
+is exactly what one of the listed slips (``*_SLIPS``) computes gets that slip's hint. The
+answers must be written by hand: the checkers refuse PyTorch's convolutions however they are
+reached (:data:`BY_HAND`), and ``conv2d`` refuses a loop over the output positions too.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -15,14 +17,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import course_utils.convolution
 from course_utils.exercises import (
+    CONVOLUTION,
+    IN_PLACE,
     Feedback,
-    attempt,
+    Forbidden,
+    Slip,
+    check_function,
     check_value,
-    compare_tensors,
     correct,
     fmt,
+    in_place,
     int_tuple,
+    slip_hint,
+    steps,
     wrong,
 )
 from course_utils.exercises.questions import Question
@@ -72,52 +81,86 @@ def conv1d_reference(x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return F.conv1d(x, u)
 
 
-def _run(fn: Callable, case: dict, what: str):
-    """(result, None) or (None, Feedback) when the learner's function did not return."""
-    args = {k: v.clone() for k, v in case.items()}
-    inputs = " and ".join(f"{k} = {fmt(v)}" for k, v in case.items())
-    return attempt(what, f"for {inputs} your function", fn, **args)
+def conv2d_reference(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """``F.conv2d`` on one ``C×H×W`` image and ``D×C×h×w`` kernels: ``D×(H-h+1)×(W-w+1)``."""
+    return F.conv2d(x.unsqueeze(0), k)[0]
 
 
-def _hint(problem: Feedback, got, expected: torch.Tensor, flipped: torch.Tensor, size: str):
-    """Add a tutor's hint to ``problem`` for the usual mistakes."""
-    if not isinstance(got, torch.Tensor):
-        return problem
-    if got.shape == flipped.shape and not torch.allclose(flipped, expected):
-        if torch.allclose(got.detach().to(flipped.dtype), flipped, atol=1e-4):
-            problem.message += (
-                ". Hint: this is what a flipped kernel gives (numpy.convolve's convention); "
-                "here the kernel is read in the same order as the signal."
-            )
-            return problem
-    if got.dim() == expected.dim() and got.shape != expected.shape:
-        problem.message += f". Hint: each output should have {size} values."
-    elif got.shape == expected.shape and got.dtype != expected.dtype:
-        problem.message += ". Hint: keep the input's dtype (float32): do not convert the result."
-    return problem
+BY_HAND = Forbidden(
+    CONVOLUTION,
+    python=(nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
+            nn.ConvTranspose3d, course_utils.convolution, sys.modules[__name__], np.convolve,
+            np.correlate),
+)
+"""The exercises of notebooks 01 and 02 ask for the convolution by hand: no PyTorch
+convolution (function, layer or aten operation), nothing of ``course_utils.convolution``'s or
+this checker's (its references), no ``numpy.convolve`` / ``numpy.correlate``."""
+
+
+FLIPPED = ("flipped the kernel (numpy.convolve's convention); here it is read in the same order "
+           "as the signal")
+DTYPE = "converted the result to another dtype: keep the input's (float32)"
+
+
+def _conv1d_slips(batched: bool) -> tuple[Slip, ...]:
+    """The slips of ``conv1d``, written as a learner would (by hand: the checker refuses
+    PyTorch's convolutions). The right answer they start from stays inside this function:
+    nothing a learner can import from here computes a convolution."""
+    if not batched:
+        def conv(x, u):
+            return x.unfold(0, len(u), 1) @ u
+
+        return (
+            Slip(FLIPPED, lambda x, u: conv(x, u.flip(0))),
+            Slip("made the output one value short: a width-w kernel fits W - w + 1 positions",
+                 lambda x, u: conv(x, u)[:-1]),
+            Slip("made the output one value too long: a width-w kernel fits W - w + 1 "
+                 "positions", lambda x, u: torch.cat([conv(x, u), x.new_zeros(1)])),
+            Slip(DTYPE, lambda x, u: conv(x, u).double()),
+            Slip(IN_PLACE, in_place(conv), by_result=False),
+        )
+
+    def conv(x, u):
+        return torch.einsum("ncpk,dck->ndp", x.unfold(2, u.shape[2], 1), u)
+
+    return (
+        Slip(FLIPPED, lambda x, u: conv(x, u.flip(-1))),
+        Slip("made each output one value short: a width-w kernel fits W - w + 1 positions",
+             lambda x, u: conv(x, u)[..., :-1]),
+        Slip("kept one map per input channel: each kernel spans all C channels and sums their "
+             "products into one map",
+             lambda x, u: torch.einsum("ncpk,dck->ndcp", x.unfold(2, u.shape[2], 1), u)),
+        Slip("used only the first channel: each kernel spans all C channels",
+             lambda x, u: torch.einsum("npk,dk->ndp", x[:, 0].unfold(1, u.shape[2], 1),
+                                       u[:, 0])),
+        Slip("put the positions before the kernels: the result is N×D×(W - w + 1)",
+             lambda x, u: conv(x, u).transpose(1, 2)),
+        Slip("mixed up the samples and the kernels: the result is N×D×(W - w + 1), one row of "
+             "maps per sample", lambda x, u: conv(x, u).transpose(0, 1)),
+        Slip(DTYPE, lambda x, u: conv(x, u).double()),
+        Slip(IN_PLACE, in_place(conv), by_result=False),
+    )
+
+
+VECTOR_CONV1D_SLIPS = _conv1d_slips(batched=False)
+"""Slips of ``conv1d(x, u)`` on vectors (``check_conv1d(fn)``)."""
+BATCHED_CONV1D_SLIPS = _conv1d_slips(batched=True)
+"""Slips of ``conv1d(x, u)`` on batches (``check_conv1d(fn, batched=True)``, notebook 01)."""
 
 
 def check_conv1d(conv1d: Callable, batched: bool = False) -> Feedback:
-    """Check a learner's ``conv1d(x, u)`` against ``F.conv1d``; never raises.
+    """Check a learner's ``conv1d(x, u)`` against ``F.conv1d``, computed by hand; never raises.
 
     ``batched=False``: ``x`` ``(W,)``, ``u`` ``(w,)`` → ``(W - w + 1,)``.
     ``batched=True``: ``x`` ``N×C×W``, ``u`` ``D×C×w`` → ``N×D×(W - w + 1)``.
     """
-    what = "conv1d(x, u)"
-    if not callable(conv1d):
-        return wrong(f"expected a function {what}, got {type(conv1d).__name__}")
     cases = conv1d_cases(batched)
-    for case in cases:
-        got, failure = _run(conv1d, case, what)
-        if failure is not None:
-            return failure
-        expected = conv1d_reference(**case)
-        problem = compare_tensors(got, expected, case)
-        if problem is not None:
-            flipped = conv1d_reference(case["x"], case["u"].flip(-1))
-            return _hint(problem, got, expected, flipped, "W - w + 1")
-    kind = "N×C×W inputs with D×C×w kernels" if batched else "vectors"
-    return correct(f"{what} agrees with F.conv1d on all {len(cases)} cases ({kind}).")
+    feedback = check_function(conv1d, cases, conv1d_reference, "conv1d(x, u)", forbidden=BY_HAND,
+                              slips=BATCHED_CONV1D_SLIPS if batched else VECTOR_CONV1D_SLIPS)
+    if feedback.passed:
+        kind = "N×C×W inputs with D×C×w kernels" if batched else "vectors"
+        return correct(f"conv1d(x, u) agrees with F.conv1d on all {len(cases)} cases ({kind}).")
+    return feedback
 
 
 def conv2d_cases(seed: int = 0) -> list[dict[str, torch.Tensor]]:
@@ -139,23 +182,85 @@ def conv2d_cases(seed: int = 0) -> list[dict[str, torch.Tensor]]:
     return cases
 
 
+def position_cases(seed: int = 1) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Two cases for the loop test: the same kernels (``3×2×2×3``) on a ``2×4×5`` image and on
+    a ``2×9×11`` one, 3×3 and 8×9 output positions."""
+    g = torch.Generator().manual_seed(seed)
+    k = torch.randn(3, 2, 2, 3, generator=g)
+    return tuple({"x": torch.randn(2, h, w, generator=g), "k": k} for h, w in ((4, 5), (9, 11)))
+
+
+LOOPS = "loops over the output positions"
+
+
+def _conv2d_slips() -> tuple[Slip, ...]:
+    """The slips of ``conv2d``, written as a learner would (the right answer they start from
+    stays inside this function)."""
+    def windows(x, k):
+        return x.unfold(1, k.shape[2], 1).unfold(2, k.shape[3], 1)  # C×(H-h+1)×(W-w+1)×h×w
+
+    def conv(x, k):
+        return torch.einsum("cijab,dcab->dij", windows(x, k), k)
+
+    def over_positions(x, k):
+        d, _, h, w = k.shape
+        out = x.new_zeros(d, x.shape[1] - h + 1, x.shape[2] - w + 1)
+        for i in range(out.shape[1]):
+            for j in range(out.shape[2]):
+                out[:, i, j] = (x[:, i:i + h, j:j + w] * k).sum(dim=(1, 2, 3))
+        return out
+
+    return (
+        Slip(FLIPPED, lambda x, k: conv(x, k.flip(-1, -2))),
+        Slip("swapped rows and columns: the result is D×(H-h+1)×(W-w+1)",
+             lambda x, k: conv(x, k).transpose(1, 2)),
+        Slip("kept a batch dimension: x is one C×H×W image, the result D×(H-h+1)×(W-w+1)",
+             lambda x, k: conv(x, k).unsqueeze(0)),
+        Slip("kept one map per input channel: each kernel sums over all C channels",
+             lambda x, k: torch.einsum("cijab,dcab->dcij", windows(x, k), k)),
+        Slip("made the maps one row and one column short: a kernel of height h fits H - h + 1 "
+             "rows", lambda x, k: conv(x, k)[:, :-1, :-1]),
+        Slip(DTYPE, lambda x, k: conv(x, k).double()),
+        Slip(IN_PLACE, in_place(conv), by_result=False),
+        Slip(LOOPS, over_positions, by_result=False),
+    )
+
+
+CONV2D_SLIPS = _conv2d_slips()
+"""Slips of ``conv2d(x, k)`` (``check_conv2d``, notebook 02)."""
+
+
+def _loops_over_positions(conv2d: Callable) -> Feedback | None:
+    """A Feedback if ``conv2d`` does more work on a larger image with the same kernels."""
+    small, large = position_cases()
+    for case in (small, large):  # once first: PyTorch's first calls set things up
+        steps(conv2d, case)
+    few, many = steps(conv2d, small), steps(conv2d, large)
+    if few is None or many is None or many <= few:
+        return None
+    shown = [size_text(tuple(c["x"].shape)) for c in (small, large)]
+    return wrong(
+        f"the values are right, but your function takes {few:,} steps (PyTorch operations and "
+        f"Python lines) for a {shown[0]} image and {many:,} for a {shown[1]} one with the same "
+        f"kernels: it {LOOPS}. The exercise asks for all positions at once: Tensor.unfold on "
+        "both spatial dimensions gives every window, and torch.einsum sums the products"
+    )
+
+
 def check_conv2d(conv2d: Callable) -> Feedback:
     """Check a learner's ``conv2d(x, k)``, ``x`` ``C×H×W`` and ``k`` ``D×C×h×w`` →
-    ``D×(H-h+1)×(W-w+1)``, against ``F.conv2d``; never raises."""
-    what = "conv2d(x, k)"
-    if not callable(conv2d):
-        return wrong(f"expected a function {what}, got {type(conv2d).__name__}")
+    ``D×(H-h+1)×(W-w+1)``, against ``F.conv2d``, computed by hand and without a loop over
+    positions; never raises."""
     cases = conv2d_cases()
-    for case in cases:
-        got, failure = _run(conv2d, case, what)
-        if failure is not None:
-            return failure
-        expected = F.conv2d(case["x"].unsqueeze(0), case["k"])[0]
-        problem = compare_tensors(got, expected, case)
-        if problem is not None:
-            flipped = F.conv2d(case["x"].unsqueeze(0), case["k"].flip(-1, -2))[0]
-            return _hint(problem, got, expected, flipped, "D×(H-h+1)×(W-w+1)")
-    return correct(f"{what} agrees with F.conv2d on all {len(cases)} cases.")
+    feedback = check_function(conv2d, cases, conv2d_reference, "conv2d(x, k)", forbidden=BY_HAND,
+                              slips=CONV2D_SLIPS)
+    if not feedback.passed:
+        return feedback
+    looping = _loops_over_positions(conv2d)
+    if looping is not None:
+        return looping
+    return correct(f"conv2d(x, k) agrees with F.conv2d on all {len(cases)} cases, without a "
+                   "loop over positions.")
 
 
 def output_shape(layer: nn.Module, input_shape: Sequence[int]) -> tuple[int, ...]:
@@ -164,25 +269,57 @@ def output_shape(layer: nn.Module, input_shape: Sequence[int]) -> tuple[int, ...
         return tuple(layer(torch.zeros(*input_shape)).shape)
 
 
-def _shape_hint(predicted: tuple[int, ...], expected: tuple[int, ...], layer: nn.Module) -> str:
-    """The tutor's hint for a wrong predicted shape, computed from the slip."""
+def _predicted(layer: nn.Module, input_shape: Sequence[int], sides: Callable) -> tuple[int, ...]:
+    """``(N, out_channels, *sides(H, W, h, w))``: a prediction that reads the layer's kernel."""
+    n, _, height, width = input_shape
+    h, w = layer.kernel_size
+    return (n, layer.out_channels, *sides(height, width, h, w))
+
+
+def _unpadded(height, width, h, w):
+    return height - h + 1, width - w + 1
+
+
+OUTPUT_SHAPE_SLIPS = (
+    Slip("counted the input channels: each kernel spans all of them and gives one map, so "
+         "there is one output channel per kernel (out_channels)",
+         lambda layer, shape: (shape[0], shape[1], *_unpadded(*shape[2:], *layer.kernel_size))),
+    Slip("left out the batch dimension: the output has 4 dimensions, like the input (batch, "
+         "channels, height, width)", lambda layer, shape: _predicted(layer, shape, _unpadded)[1:]),
+    Slip("kept one sample: the batch size is kept, each input of the batch gives its own output",
+         lambda layer, shape: (1, *_predicted(layer, shape, _unpadded)[1:])),
+    Slip("swapped height and width: kernel_size=(h, w) and N×C×H×W put height first",
+         lambda layer, shape: _predicted(layer, shape, lambda *s: _unpadded(*s)[::-1])),
+    Slip("read kernel_size=(h, w) as w rows and h columns: height comes first",
+         lambda layer, shape: _predicted(layer, shape, lambda a, b, h, w: _unpadded(a, b, w, h))),
+    Slip("used the kernel's height for both sides: kernel_size=(h, w) shrinks them by h - 1 "
+         "and w - 1", lambda layer, shape: _predicted(layer, shape,
+                                                       lambda a, b, h, w: _unpadded(a, b, h, h))),
+    Slip("shrank each side by k: a kernel of size k shrinks that dimension by k - 1",
+         lambda layer, shape: _predicted(layer, shape, lambda a, b, h, w: (a - h, b - w))),
+    Slip("kept the input's height and width: without padding a kernel of size k shrinks each "
+         "side by k - 1", lambda layer, shape: _predicted(layer, shape, lambda a, b, h, w: (a, b))),
+    Slip("put the channels last: PyTorch's order is N×C×H×W",
+         lambda layer, shape: (shape[0], *_unpadded(*shape[2:], *layer.kernel_size),
+                               layer.out_channels)),
+    Slip("left out the stride, padding or dilation: each side becomes "
+         "(n + 2·padding − dilation·(k − 1) − 1) // stride + 1",
+         lambda layer, shape: _predicted(layer, shape, _unpadded)),
+)
+"""Slips of a predicted output shape, each a function of the layer and the input shape
+(``check_output_shape``; notebook 02 asks about ``nn.Conv2d(3, 8, kernel_size=(5, 3))`` on
+``2×3×32×20``)."""
+
+
+def _shape_hint(predicted: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    """The tutor's hint for a wrong predicted shape that no slip explains."""
     if len(predicted) != len(expected):
         return (f"the output has {len(expected)} dimensions, like the input: "
                 "batch, channels, height, width")
     if predicted[1] != expected[1]:
-        if predicted[1] == getattr(layer, "in_channels", None):
-            return (f"{predicted[1]} is the number of input channels; each kernel spans all of "
-                    "them and gives one map, so there is one output channel per kernel "
-                    "(out_channels)")
         return "there is one output channel per kernel (out_channels)"
     if predicted[0] != expected[0]:
         return "the batch size is kept: each input of the batch gives its own output"
-    if predicted[2:] == expected[:1:-1]:
-        return "height and width are swapped: kernel_size=(h, w) and N×C×H×W put height first"
-    plain = all(getattr(layer, name, default) in (default, (default, default))
-                for name, default in (("stride", 1), ("padding", 0), ("dilation", 1)))
-    if plain:
-        return "a kernel of size k shrinks that dimension by k - 1"
     return "each side becomes (n + 2·padding − dilation·(k − 1) − 1) // stride + 1"
 
 
@@ -190,7 +327,7 @@ def check_output_shape(predicted, layer: nn.Module, input_shape: Sequence[int]) 
     """Check a predicted output shape of ``layer`` on an input of ``input_shape``; never raises.
 
     ``predicted``: a tuple of ints (``...`` or None while the learner has not answered). The
-    right shape is the one ``layer`` outputs; the hint is computed from the slip.
+    right shape is the one ``layer`` outputs; a slip of :data:`OUTPUT_SHAPE_SLIPS` is named.
     """
     expected = output_shape(layer, input_shape)
     what = f"the output shape of {layer} on an input of shape {tuple(input_shape)}"
@@ -203,7 +340,9 @@ def check_output_shape(predicted, layer: nn.Module, input_shape: Sequence[int]) 
     feedback = check_value(as_ints, expected, what)
     if feedback.passed:
         return correct(f"{what} is {expected}.")
-    feedback.message += f". Hint: {_shape_hint(as_ints, expected, layer)}."
+    hint = slip_hint(OUTPUT_SHAPE_SLIPS, as_ints,
+                     lambda slip: slip.answer(layer, tuple(input_shape)))
+    feedback.message += hint if hint != "." else f". Hint: {_shape_hint(as_ints, expected)}."
     return feedback
 
 

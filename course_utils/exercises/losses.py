@@ -1,7 +1,8 @@
 """Exercise checks for notebook 05 (modules and losses).
 
 - :func:`check_cross_entropy`: write the cross-entropy loss from its formula, without PyTorch's
-  softmax or loss functions, so that it also holds for scores in the thousands.
+  softmax or loss functions (:data:`FROM_THE_FORMULA`), so that it also holds for scores in the
+  thousands; a wrong answer that one of :data:`CROSS_ENTROPY_SLIPS` explains gets its hint.
 - :data:`CONFIDENT_MISTAKE`: what cross-entropy a confident wrong prediction costs (a question,
   its right choice computed with ``F.cross_entropy``).
 """
@@ -9,19 +10,28 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 
 import torch
+from torch import nn
 from torch.nn import functional as F
-from torch.overrides import TorchFunctionMode
 
-from course_utils.exercises import Feedback, attempt, compare_tensors, correct, fmt, wrong
-from course_utils.exercises.questions import Question
-
-# What the exercise asks to write by hand: using any of these computes the loss for you.
-SHORTCUTS = frozenset(
-    {"cross_entropy", "nll_loss", "log_softmax", "softmax", "softmin", "logsumexp"}
+from course_utils.exercises import (
+    IN_PLACE,
+    SOFTMAX_AND_LOSSES,
+    Feedback,
+    Forbidden,
+    Slip,
+    compare_tensors,
+    correct,
+    fmt,
+    in_place,
+    run,
+    slip_hint,
+    wrong,
 )
+from course_utils.exercises.questions import Question
 
 
 def cross_entropy_cases() -> list[dict[str, torch.Tensor]]:
@@ -36,6 +46,9 @@ def cross_entropy_cases() -> list[dict[str, torch.Tensor]]:
     cases.append(dict(scores=torch.tensor([[1000.0, 0.0, -1000.0]]), target=torch.tensor([1])))
     cases.append(dict(scores=torch.tensor([[-1000.0, -999.0, -1000.0], [-1000.0, -1000.0, -999.0]]),
                       target=torch.tensor([0, 2])))
+    # rows 2000 apart: one shift for the whole batch leaves every exp of the second row 0
+    cases.append(dict(scores=torch.tensor([[1000.0, 0.0, -5.0], [-1000.0, -1001.0, -1002.0]]),
+                      target=torch.tensor([0, 1])))
     return cases
 
 
@@ -43,79 +56,113 @@ def _reference(scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.nn.CrossEntropyLoss()(scores, target)
 
 
-class _Shortcuts(TorchFunctionMode):
-    """Records which of :data:`SHORTCUTS` the code run under it calls."""
-
-    def __init__(self):
-        super().__init__()
-        self.used: set[str] = set()
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        name = getattr(func, "__name__", "")
-        if name in SHORTCUTS:
-            self.used.add(name)
-        return func(*args, **(kwargs or {}))
+FROM_THE_FORMULA = Forbidden(
+    SOFTMAX_AND_LOSSES,
+    python=(nn.CrossEntropyLoss, nn.NLLLoss, nn.LogSoftmax, nn.Softmax, nn.Softmin,
+            sys.modules[__name__]),
+    task="write the formula yourself, with exp, log, max, sum and indexing,",
+)
+"""The exercise asks for the formula: no softmax, log-softmax, logsumexp or loss of PyTorch's
+(function, layer, method or aten operation), nothing of this checker's (its reference)."""
 
 
-def _slip(got: torch.Tensor, expected: torch.Tensor, scores: torch.Tensor) -> str | None:
-    """What a wrong answer most likely did, when it matches a typical slip (else None)."""
+OVERFLOW, UNDERFLOW = "is inf in float32", "underflows to 0"
 
-    def near(a: torch.Tensor, b: torch.Tensor) -> bool:
-        return a.shape == b.shape and bool(torch.allclose(a, b, atol=1e-4, rtol=1e-4))
 
-    got = got.detach().float()
-    n = len(scores)
-    if not torch.isfinite(got).all() and torch.isfinite(expected):
-        exps = torch.exp(scores)
-        if torch.isinf(exps).any():
-            gap = fmt(scores.min() - scores.max())
-            cause = (f"torch.exp of a score of {fmt(scores.max())} is inf in float32, and "
-                     f"probabilities as small as exp({gap}) round to 0")
-        else:
-            cause = "every torch.exp of a row underflows to 0, so its sum is 0"
-        return (f"{cause}; subtracting each row's largest score from the row leaves the loss "
-                "unchanged and keeps every exp at most 1; take the log before dividing")
-    if got.shape == (n,) and n > 1 and near(got.mean(), expected):
-        return "these are the per-sample losses: the criterion returns their mean"
-    if n > 1 and near(got, expected * n):
-        return f"that is the sum over the {n} samples: the criterion returns the mean"
-    if near(got, -expected):
-        return "the sign: the loss is minus the log-probability of the right class"
-    if near(got, expected / math.log(10)):
-        return "that is log10: the formula uses the natural logarithm, torch.log"
-    return None
+def _cross_entropy_slips() -> tuple[Slip, ...]:
+    """The slips of ``cross_entropy``, written as a learner would, from the formula (the right
+    answer they start from stays inside this function)."""
+    def log_probabilities(scores, dim=1, shift=None):
+        if shift is None:
+            shift = scores.max(dim=dim, keepdim=True).values
+        shifted = scores - shift
+        return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
+
+    def picked(log_p, target):
+        return log_p[torch.arange(len(target)), target]
+
+    def naive(scores, target):
+        p = torch.exp(scores) / torch.exp(scores).sum(dim=1, keepdim=True)
+        return -torch.log(picked(p, target)).mean()
+
+    def right(scores, target):
+        return -picked(log_probabilities(scores), target).mean()
+
+    def not_added_back(scores, target):
+        top = scores.max(dim=1).values
+        return (torch.log(torch.exp(scores - top[:, None]).sum(dim=1))
+                - picked(scores, target)).mean()
+
+    return (
+        Slip(OVERFLOW, naive, by_result=False),
+        Slip(UNDERFLOW, lambda s, t: right(s, t) if s.max() > 0 else naive(s, t),
+             by_result=False),
+        Slip("subtracted the largest score of the whole batch: each row needs its own, or a row "
+             "far below it has every exp round to 0",
+             lambda s, t: -picked(log_probabilities(s, shift=s.max()), t).mean()),
+        Slip("subtracted each row's largest score m from the scores but not from their "
+             "log-sum-exp: log Σ exp(s) = m + log Σ exp(s − m)", not_added_back),
+        Slip("returned the per-sample losses: the criterion returns their mean",
+             lambda s, t: -picked(log_probabilities(s), t)),
+        Slip("summed over the samples: the criterion returns the mean",
+             lambda s, t: -picked(log_probabilities(s), t).sum()),
+        Slip("normalised over the samples (dim=0): the softmax of a sample runs over its "
+             "classes (dim=1)", lambda s, t: -picked(log_probabilities(s, dim=0), t).mean()),
+        Slip("got the sign wrong: the loss is minus the log-probability of the right class",
+             lambda s, t: -right(s, t)),
+        Slip("took log10: the formula uses the natural logarithm, torch.log",
+             lambda s, t: right(s, t) / math.log(10)),
+        Slip("returned a Python float (.item()): return the 0-d tensor",
+             lambda s, t: right(s, t).item()),
+        Slip("converted the result to another dtype: keep float32",
+             lambda s, t: right(s, t).double()),
+        Slip(IN_PLACE, in_place(right), by_result=False),
+    )
+
+
+CROSS_ENTROPY_SLIPS = _cross_entropy_slips()
+"""Slips of ``cross_entropy(scores, target)`` (notebook 05)."""
+
+
+def _not_finite_hint(scores: torch.Tensor) -> str:
+    """Why a formula gives inf or NaN where the loss is finite: exp overflows or underflows."""
+    if torch.isinf(torch.exp(scores)).any():
+        gap = fmt(scores.min() - scores.max())
+        cause = (f"torch.exp of a score of {fmt(scores.max())} {OVERFLOW}, and "
+                 f"probabilities as small as exp({gap}) round to 0")
+    else:
+        cause = f"every torch.exp of a row {UNDERFLOW}, so its sum is 0"
+    return (f" ({cause}; subtracting each row's largest score from the row leaves the loss "
+            "unchanged and keeps every exp at most 1; take the log before dividing)")
 
 
 def check_cross_entropy(fn: Callable) -> Feedback:
     """Check ``fn(scores, target)`` (``N×C`` floats, ``N`` labels) against ``nn.CrossEntropyLoss``.
 
     Right if it agrees on every case of :func:`cross_entropy_cases` (a 0-dim float tensor, the
-    mean over samples) without calling any of :data:`SHORTCUTS`.
+    mean over samples) without anything :data:`FROM_THE_FORMULA` forbids.
     """
     what = "cross_entropy(scores, target) from the formula"
     if not callable(fn):
         return wrong(f"expected a function ({what}), got {fmt(fn)}")
-    mode = _Shortcuts()
-    for case in cross_entropy_cases():
+    cases = cross_entropy_cases()
+    for case in cases:
         expected = _reference(**case)
-        shown = {"scores": case["scores"], "target": case["target"]}
-        with mode:
-            got, failed = attempt(what, f"for scores = {fmt(case['scores'])} your function",
-                                  fn, case["scores"].clone(), case["target"].clone())
+        got, failed = run(what, f"for scores = {fmt(case['scores'])} your function", fn, case,
+                          FROM_THE_FORMULA)
         if failed is not None:
             return failed
-        problem = compare_tensors(got, expected, shown)
-        if problem is not None:
-            slip = _slip(got, expected, case["scores"]) if isinstance(got, torch.Tensor) else None
-            return wrong(problem.message + (f" ({slip})" if slip else ""))
-    if mode.used:
-        return wrong(
-            f"the values are right, but computed with {', '.join(sorted(mode.used))}: the "
-            "exercise is to write the formula yourself with exp, log, max, sum and indexing"
-        )
-    n = len(cross_entropy_cases())
-    return correct(f"{what} agrees with nn.CrossEntropyLoss on all {n} cases, scores in the "
-                   "thousands included.")
+        problem = compare_tensors(got, expected, case)
+        if problem is None:
+            continue
+        hint = slip_hint(CROSS_ENTROPY_SLIPS, got,
+                         lambda slip, case=case: slip.answer(*case.values()))
+        if (hint == "." and isinstance(got, torch.Tensor) and got.is_floating_point()
+                and not torch.isfinite(got).all()):
+            hint = _not_finite_hint(case["scores"])
+        return wrong(problem.message + hint)
+    return correct(f"{what} agrees with nn.CrossEntropyLoss on all {len(cases)} cases, scores in "
+                   "the thousands included.")
 
 
 # The question: a confident mistake. Scores for three classes; the right class is 0.

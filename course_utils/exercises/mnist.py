@@ -10,16 +10,29 @@
 
 from __future__ import annotations
 
-import math
+import sys
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from course_utils.exercises import Feedback, attempt, correct, fmt, not_implemented, wrong
+import course_utils.models
+import course_utils.summary
+from course_utils.exercises import (
+    ANY_OPERATION,
+    Feedback,
+    Forbidden,
+    Slip,
+    correct,
+    fmt,
+    not_implemented,
+    run,
+    slip_hint,
+    wrong,
+)
 from course_utils.exercises.questions import Question
 from course_utils.models import LectureNet
-from course_utils.summary import size_text, summarize
+from course_utils.summary import summarize
 
 LECTURE_PARAMETERS = sum(p.numel() for p in LectureNet().parameters())
 COUNT_CASES = ((32, 64, 200), (16, 32, 100), (8, 48, 30), (1, 1, 1))
@@ -31,36 +44,58 @@ def reference_counts(c1: int, c2: int, hidden: int) -> tuple[int, int]:
     return table.total_parameters, table.total_products
 
 
-def typical_slips(c1: int, c2: int, hidden: int) -> list[tuple[str, int, int]]:
-    """``(hint, parameters, products)`` that typical slips give, computed from the network."""
-    net = LectureNet(c1, c2, hidden)
-    table = summarize(net)
-    params, products = table.total_parameters, table.total_products
-    layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    rows = [r for r in table.rows if r.parameters]
-    biases = sum(m.bias.numel() for m in layers)
-    additions = sum(math.prod(r.output_shape) for r in rows)  # one bias addition per output
-    conv2 = net.conv2
-    flat_weights = conv2.weight.numel() // conv2.in_channels  # as if each filter were 5×5
-    flat_products = rows[1].products // conv2.in_channels
-    first_in, first_out = table.input_shape[1:], rows[0].output_shape[1:]
-    at_input_size = rows[0].products // math.prod(first_out) * math.prod(first_in)
-    return [
-        ("the biases are missing: one per filter and per unit", params - biases, products),
-        ("products do not count the bias additions", params, products + additions),
-        (
-            f"a filter of the second convolution spans all {c1} input maps: "
-            f"{c1}×5×5 weights, not 5×5",
-            params - conv2.weight.numel() + flat_weights,
-            products - rows[1].products + flat_products,
-        ),
-        (
-            f"a 5×5 filter fits {size_text(first_out)} positions on a {size_text(first_in)} "
-            f"image, not {size_text(first_in)}",
-            params,
-            products - rows[0].products + at_input_size,
-        ),
-    ]
+FORMULA = Forbidden(
+    ANY_OPERATION,
+    python=(course_utils.summary, course_utils.models, sys.modules[__name__]),
+    layers=True,
+    task="work the counts out in integer arithmetic",
+)
+"""``counts`` is a formula: no network built and measured, no ``summarize`` nor this checker's
+code (its reference), no PyTorch."""
+
+
+def _counts_slips() -> tuple[Slip, ...]:
+    """The slips of ``counts``, as a learner's formulas (5×5 kernels; 24×24 maps, pooled to
+    8×8; 4×4 maps, pooled to 2×2), term by term; the right one stays inside this function."""
+    def terms(c1, c2, hidden):
+        return {  # per layer: weights, biases, products, bias additions
+            "conv1": (c1 * 25, c1, c1 * 24 * 24 * 25, c1 * 24 * 24),
+            "conv2": (c2 * c1 * 25, c2, c2 * 4 * 4 * c1 * 25, c2 * 4 * 4),
+            "fc1": (hidden * c2 * 4, hidden, hidden * c2 * 4, hidden),
+            "fc2": (10 * hidden, 10, 10 * hidden, 10),
+        }
+
+    def counted(c1, c2, hidden, biases=True, additions=False, **replaced):
+        chosen = terms(c1, c2, hidden) | replaced
+        return (sum(w + b * biases for w, b, _, _ in chosen.values()),
+                sum(p + a * additions for _, _, p, a in chosen.values()))
+
+    return (
+        Slip("left out the biases: one per filter and per unit",
+             lambda c1, c2, hidden: counted(c1, c2, hidden, biases=False)),
+        Slip("counted the bias additions as products: products count the multiplications only",
+             lambda c1, c2, hidden: counted(c1, c2, hidden, additions=True)),
+        Slip("counted 5×5 weights per filter of the second convolution: each spans all c1 input "
+             "maps, c1×5×5",
+             lambda c1, c2, hidden: counted(c1, c2, hidden,
+                                            conv2=(c2 * 25, c2, c2 * 4 * 4 * 25, c2 * 4 * 4))),
+        Slip("counted 28×28 positions for the first convolution: a 5×5 filter fits 24×24 of "
+             "them on a 28×28 image",
+             lambda c1, c2, hidden: counted(c1, c2, hidden,
+                                            conv1=(c1 * 25, c1, c1 * 28 * 28 * 25, c1 * 784))),
+        Slip("fed fc1 the c2×4×4 outputs of the second convolution: it reads the c2×2×2 values "
+             "left after the pooling",
+             lambda c1, c2, hidden: counted(c1, c2, hidden, fc1=(hidden * c2 * 16, hidden,
+                                                                 hidden * c2 * 16, hidden))),
+        Slip("left out fc2 (hidden → 10): it has weights, biases and products too",
+             lambda c1, c2, hidden: counted(c1, c2, hidden, fc2=(0, 0, 0, 0))),
+        Slip("swapped the pair: it is (parameters, products)",
+             lambda c1, c2, hidden: counted(c1, c2, hidden)[::-1]),
+    )
+
+
+COUNTS_SLIPS = _counts_slips()
+"""Slips of ``counts(c1, c2, hidden)`` (notebook 07)."""
 
 
 def check_counts(counts: Callable[[int, int, int], tuple[int, int]]) -> Feedback:
@@ -71,19 +106,20 @@ def check_counts(counts: Callable[[int, int, int], tuple[int, int]]) -> Feedback
     for c1, c2, hidden in COUNT_CASES:
         expected = reference_counts(c1, c2, hidden)
         where = f"for c1={c1}, c2={c2}, hidden={hidden}"
-        got, failed = attempt(what, f"{where} your function", counts, c1, c2, hidden)
+        got, failed = run(what, f"{where} your function", counts,
+                          {"c1": c1, "c2": c2, "hidden": hidden}, FORMULA)
         if failed is not None:
             return failed
         try:
             params, products = (int(v) for v in got)
         except (TypeError, ValueError):
             return wrong(f"expected a pair (parameters, products), got {fmt(got)}")
-        slips = typical_slips(c1, c2, hidden)
         for index, (noun, value) in enumerate((("parameters", params), ("products", products))):
             if value != expected[index]:
-                hints = [h for h, *slip in slips if slip[index] == value != expected[index]]
-                hint = f" ({hints[0]})" if hints else ""
-                return wrong(f"{where} expected {expected[index]:,} {noun}, got {value:,}{hint}")
+                hint = slip_hint(COUNTS_SLIPS, value,
+                                 lambda slip, case=(c1, c2, hidden), i=index: slip.answer(*case)[i])
+                return wrong(f"{where} expected {expected[index]:,} {noun}, got {value:,}"
+                             + hint)
     return correct(f"{what} agrees with the network itself on all {len(COUNT_CASES)} variants.")
 
 
@@ -106,6 +142,8 @@ def check_smaller_net(
     from course_utils.training import Recipe, evaluate, fit
 
     what = "a smaller network (a class or function returning an nn.Module)"
+    if isinstance(make_model, nn.Module):
+        return wrong(f"expected {what}, got a {type(make_model).__name__} itself: {NOT_A_NETWORK}")
     if not callable(make_model):
         return wrong(f"expected {what}, got {type(make_model).__name__}")
     torch.manual_seed(seed)
@@ -125,6 +163,10 @@ def check_smaller_net(
             f"on 2 images of shape 1×28×28 the network should give 2×10 scores, got "
             f"{tuple(getattr(out, 'shape', ())) or type(out).__name__}"
         )
+    if (out.is_floating_point() and out.min() >= 0
+            and torch.allclose(out.sum(dim=1), out.new_ones(2), atol=1e-4)):
+        return wrong(f"your network ends with probabilities (each row of its output sums to 1): "
+                     f"{RAW_SCORES}")
     n_params = sum(p.numel() for p in model.parameters())
     if n_params > max_parameters:
         return wrong(
@@ -151,6 +193,32 @@ def check_smaller_net(
     )
     result.details = details
     return result
+
+
+NOT_A_NETWORK = ("pass the function (or class) that builds the network, not a network: the "
+                 "checker builds a fresh one and trains it")
+RAW_SCORES = ("it should give raw scores, as LectureNet does: the cross-entropy loss applies the "
+              "softmax itself, and a second one leaves little to learn from")
+
+
+class _ScoresAsProbabilities(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = LectureNet(16, 48, 100)
+
+    def forward(self, x):
+        return self.net(x).softmax(dim=1)
+
+
+SMALLER_NET_SLIPS = (
+    Slip(f"at most {LECTURE_PARAMETERS // 2:,} are allowed", LectureNet, by_result=False),
+    Slip(NOT_A_NETWORK, LectureNet(16, 48, 100), by_result=False),
+    Slip(RAW_SCORES, _ScoresAsProbabilities, by_result=False),
+    Slip("should return an nn.Module", lambda: LectureNet, by_result=False),
+    Slip("should give 2×10 scores",
+         lambda: nn.Sequential(nn.Conv2d(1, 8, 5), nn.ReLU(), nn.Linear(24, 10)), by_result=False),
+)
+"""Slips of ``smaller_net()`` that the checker refuses before it trains anything."""
 
 
 VALIDATION_QUESTION = Question(

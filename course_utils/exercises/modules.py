@@ -6,6 +6,9 @@
    all of them are trained, saved and moved.
 3. :data:`DICT_STATE`: what ``state_dict()`` holds for a layer kept in a plain dict (a question,
    its right choice read off a real ``state_dict()``).
+
+The slips each checker names are listed beside it (:data:`REPAIRED_SLIPS`,
+:data:`STACK_SLIPS`), as the classes a learner would write.
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course_utils.exercises import Feedback, attempt, correct, fmt, not_implemented, wrong
+from course_utils.exercises import (
+    Feedback,
+    Forbidden,
+    Slip,
+    correct,
+    fmt,
+    run,
+    wrong,
+)
 from course_utils.exercises.questions import Question
 from course_utils.registration import find_hidden
 
@@ -79,24 +90,51 @@ def _load_by_shape(model: nn.Module, tensors: list[torch.Tensor]) -> None:
             p.copy_(pending[tuple(p.shape)].pop(0))
 
 
-def check_repaired(cls) -> Feedback:
-    """Check a learner's repaired version of :class:`HiddenHeads`.
+def _multiset_gap(got: list, expected: list) -> tuple[list, list]:
+    """What ``expected`` holds that ``got`` lacks, and what ``got`` holds beyond it."""
+    missing, extra = list(expected), []
+    for item in got:
+        if item in missing:
+            missing.remove(item)
+        else:
+            extra.append(item)
+    return missing, extra
 
-    ``cls`` is an ``nn.Module`` subclass built with no arguments, mapping ``N×20`` to a dict
-    ``{"digit": N×10, "parity": N×2}``. Right if nothing is hidden from ``parameters()``, the
-    parameter shapes are those :class:`HiddenHeads` holds (any names, any order), every
-    parameter receives a gradient, and with the same numbers it computes what HiddenHeads does.
-    """
-    what = "a version of HiddenHeads whose layers and temperature are all registered"
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-        return wrong(f"expected a class deriving from nn.Module, got {fmt(cls)}")
-    try:
-        torch.manual_seed(0)
-        model = cls()
-    except NotImplementedError:
-        return not_implemented(what)
-    except Exception as err:  # the learner's constructor failing is feedback
-        return wrong(f"building {cls.__name__}() raised {type(err).__name__}: {err}")
+
+def _shape_problem(model: nn.Module, shapes: list, expected: list) -> str:
+    """How the parameter shapes differ from HiddenHeads' (and what a buffer there means)."""
+    missing, extra = _multiset_gap(shapes, expected)
+    text = (f"expected parameters of shapes {_listed(expected)} (in any order), got "
+            f"{_listed(shapes)}: keep the same layers, only store them differently")
+    if missing:
+        text += f" (missing: {_listed(missing)}"
+        text += f"; not expected: {_listed(extra)})" if extra else ")"
+    if [b for b in model.buffers() if tuple(b.shape) in missing]:
+        text += ("; the one of shape (1,) is a buffer: saved, but not trained; the temperature "
+                 "is trained, so make it an nn.Parameter")
+    return text
+
+
+def _forward_variants(reference: HiddenHeads, x: torch.Tensor) -> dict[str, dict]:
+    """What HiddenHeads' layers compute with a usual slip in the forward, by hint."""
+    def run_trunk(relu: bool):
+        h = x
+        for layer in reference.trunk:
+            h = F.relu(layer(h)) if relu else layer(h)
+        return h
+
+    t = reference.temperature
+    plain, trunk = run_trunk(False), run_trunk(True)
+    return {
+        "left out the ReLUs after the trunk's layers": {
+            n: head(plain) / t for n, head in reference.heads.items()},
+        "multiplied the scores by the temperature: they are divided by it": {
+            n: head(trunk) * t for n, head in reference.heads.items()},
+    }
+
+
+def _check_repaired_model(cls, model: nn.Module) -> Feedback | None:
+    """None if ``model`` (built from ``cls``) is a right repair, else the feedback."""
     hidden = find_hidden(model)
     if hidden:
         listed = "".join(f"\n- {h}" for h in hidden)
@@ -107,10 +145,7 @@ def check_repaired(cls) -> Feedback:
     expected_tensors = held_tensors(reference)
     shapes = _shapes(model.parameters())
     if shapes != _shapes(expected_tensors):
-        return wrong(
-            f"expected parameters of shapes {_listed(_shapes(expected_tensors))} (in any order), "
-            f"got {_listed(shapes)}: keep the same layers, only store them differently"
-        )
+        return wrong(_shape_problem(model, shapes, _shapes(expected_tensors)))
     x = torch.randn(5, reference.trunk[0].in_features)
     try:
         out = model(x)
@@ -126,7 +161,9 @@ def check_repaired(cls) -> Feedback:
             got = tuple(out[name].shape) if isinstance(out[name], torch.Tensor) else out[name]
             return wrong(f"expected out[{name!r}] of shape {tuple(value.shape)} for 5 inputs, "
                          f"got {fmt(got)}")
-    sum(o.sum() for o in out.values()).backward()
+    total = sum(o.sum() for o in out.values())
+    if total.requires_grad:
+        total.backward()
     unused = [n for n, p in model.named_parameters() if p.grad is None]
     if unused:
         return wrong(
@@ -137,13 +174,155 @@ def check_repaired(cls) -> Feedback:
     for name, value in expected.items():
         problem = _differ(out[name], value)
         if problem is not None:
+            slips = [hint for hint, variant in _forward_variants(reference, x).items()
+                     if _differ(out[name], variant[name]) is None]
+            hint = f": it looks like you {' or '.join(slips)}" if slips else ""
             return wrong(f"with HiddenHeads' weights and a temperature of 1.5, out[{name!r}] is "
-                         f"not what HiddenHeads computes: {problem}")
+                         f"not what HiddenHeads computes: {problem}{hint}")
+    return None
+
+
+def _from_the_course(cls: type) -> Feedback | None:
+    """A refusal if ``cls`` is, or derives from, one of the course's classes (the checker's
+    own right answers among them); :class:`HiddenHeads`, the one to repair, aside."""
+    for base in cls.__mro__:
+        if base.__module__.startswith("course_utils.") and base is not HiddenHeads:
+            return wrong(f"{cls.__name__} is, or derives from, {base.__module__}."
+                         f"{base.__qualname__}, the course's own: the exercise asks you to write "
+                         "the class yourself")
+    return None
+
+
+def check_repaired(cls) -> Feedback:
+    """Check a learner's repaired version of :class:`HiddenHeads`; never raises.
+
+    ``cls`` is an ``nn.Module`` subclass built with no arguments, mapping ``N×20`` to a dict
+    ``{"digit": N×10, "parity": N×2}``. Right if nothing is hidden from ``parameters()``, the
+    parameter shapes are those :class:`HiddenHeads` holds (any names, any order), every
+    parameter receives a gradient, and with the same numbers it computes what HiddenHeads does.
+    """
+    what = "a version of HiddenHeads whose layers and temperature are all registered"
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        return wrong(f"expected a class deriving from nn.Module, got {fmt(cls)}")
+    torch.manual_seed(0)
+    model, failed = run(what, f"building {cls.__name__}()", cls, {})
+    if failed is not None:
+        return failed
+    try:
+        problem = _check_repaired_model(cls, model)
+    except Exception as err:  # the learner's module failing is feedback
+        return wrong(f"checking {cls.__name__} raised {type(err).__name__}: {err}")
+    if problem is not None:
+        return problem
+    refused = _from_the_course(cls)
+    if refused is not None:
+        return refused
     return correct(
-        f"{cls.__name__} registers all {len(shapes)} parameters "
+        f"{cls.__name__} registers all {len(list(model.parameters()))} parameters "
         f"({sum(p.numel() for p in model.parameters()):,} numbers), each gets a gradient, "
         "and it computes what HiddenHeads does."
     )
+
+
+def _repaired_slips() -> tuple[Slip, ...]:
+    """The slips of exercise 1, as the classes a learner writes (a right repair, the base of
+    the others, stays inside this function)."""
+
+    class Repaired(nn.Module):
+        """A right repair, the base of the slips below."""
+
+        def __init__(self):
+            super().__init__()
+            self.trunk = nn.ModuleList([nn.Linear(20, 32), nn.Linear(32, 32)])
+            self.heads = nn.ModuleDict({"digit": nn.Linear(32, 10), "parity": nn.Linear(32, 2)})
+            self.temperature = nn.Parameter(torch.ones(1))
+
+        def forward(self, x):
+            for layer in self.trunk:
+                x = F.relu(layer(x))
+            return {name: head(x) / self.temperature for name, head in self.heads.items()}
+
+    class TrunkInList(Repaired):
+        def __init__(self):
+            nn.Module.__init__(self)
+            self.trunk = [nn.Linear(20, 32), nn.Linear(32, 32)]
+            self.heads = nn.ModuleDict({"digit": nn.Linear(32, 10), "parity": nn.Linear(32, 2)})
+            self.temperature = nn.Parameter(torch.ones(1))
+
+    class HeadsInDict(Repaired):
+        def __init__(self):
+            nn.Module.__init__(self)
+            self.trunk = nn.ModuleList([nn.Linear(20, 32), nn.Linear(32, 32)])
+            self.heads = {"digit": nn.Linear(32, 10), "parity": nn.Linear(32, 2)}
+            self.temperature = nn.Parameter(torch.ones(1))
+
+    class PlainTemperature(Repaired):
+        def __init__(self):
+            super().__init__()
+            del self.temperature
+            self.temperature = torch.ones(1, requires_grad=True)
+
+    class BufferTemperature(Repaired):
+        def __init__(self):
+            super().__init__()
+            del self.temperature
+            self.register_buffer("temperature", torch.ones(1))
+
+    class NoTemperature(Repaired):
+        def __init__(self):
+            super().__init__()
+            del self.temperature
+
+        def forward(self, x):
+            for layer in self.trunk:
+                x = F.relu(layer(x))
+            return {name: head(x) for name, head in self.heads.items()}
+
+    class UnusedTemperature(Repaired):
+        def forward(self, x):
+            for layer in self.trunk:
+                x = F.relu(layer(x))
+            return {name: head(x) for name, head in self.heads.items()}
+
+    class TimesTemperature(Repaired):
+        def forward(self, x):
+            for layer in self.trunk:
+                x = F.relu(layer(x))
+            return {name: head(x) * self.temperature for name, head in self.heads.items()}
+
+    class NoRelu(Repaired):
+        def forward(self, x):
+            for layer in self.trunk:
+                x = layer(x)
+            return {name: head(x) / self.temperature for name, head in self.heads.items()}
+
+    class ReturnsTuple(Repaired):
+        def forward(self, x):
+            out = super().forward(x)
+            return out["digit"], out["parity"]
+
+    class NoSuperInit(Repaired):
+        def __init__(self):
+            self.trunk = nn.ModuleList([nn.Linear(20, 32), nn.Linear(32, 32)])
+
+    return (
+        Slip("in a plain list", TrunkInList, by_result=False),
+        Slip("in a plain dict", HeadsInDict, by_result=False),
+        Slip("temperature: a tensor (1 number) as a plain attribute", PlainTemperature,
+             by_result=False),
+        Slip("a buffer: saved, but not trained", BufferTemperature, by_result=False),
+        Slip("(missing: [(1,)])", NoTemperature, by_result=False),
+        Slip("never uses them: temperature", UnusedTemperature, by_result=False),
+        Slip("multiplied the scores by the temperature", TimesTemperature, by_result=False),
+        Slip("left out the ReLUs", NoRelu, by_result=False),
+        Slip("a dict with keys", ReturnsTuple, by_result=False),
+        Slip("Module.__init__() call", NoSuperInit, by_result=False),
+        Slip("a class deriving from nn.Module", Repaired(), by_result=False),
+    )
+
+
+REPAIRED_SLIPS = _repaired_slips()
+"""Slips of exercise 1 (``Repaired``), each a class a learner writes (or its instance)."""
 
 
 # Exercise 2: Stack(widths) --------------------------------------------------------------------
@@ -161,6 +340,10 @@ def reference_stack(widths: Sequence[int]) -> nn.Sequential:
             layers.append(nn.ReLU())
         layers.append(nn.Linear(n_in, n_out))
     return nn.Sequential(*layers)
+
+
+OWN_LAYERS = Forbidden(python=(reference_stack,), task="build the layers yourself")
+"""``Stack`` builds its own layers: not the checker's :func:`reference_stack`."""
 
 
 def _stack_slip(got: torch.Tensor, reference: nn.Sequential, x: torch.Tensor) -> str | None:
@@ -182,7 +365,8 @@ def _check_one_stack(cls, widths: tuple[int, ...]) -> Feedback | None:
     """None if ``cls(widths)`` is right, else the feedback for the first problem found."""
     where = f"for widths {list(widths)}"
     torch.manual_seed(0)
-    model, failed = attempt("Stack(widths)", f"{where}, building Stack", cls, list(widths))
+    model, failed = run("Stack(widths)", f"{where}, building Stack", cls,
+                        {"widths": list(widths)}, OWN_LAYERS)
     if failed is not None:
         return failed
     if not isinstance(model, nn.Module):
@@ -195,15 +379,20 @@ def _check_one_stack(cls, widths: tuple[int, ...]) -> Feedback | None:
     shapes = [tuple(p.shape) for p in model.parameters()]
     expected_shapes = [tuple(p.shape) for p in reference.parameters()]
     if shapes != expected_shapes:
-        order = " in the order the layers run" if sorted(shapes) == sorted(expected_shapes) else ""
-        return wrong(f"{where} expected parameters of shapes {_listed(expected_shapes)}{order}, "
+        if sorted(shapes) == sorted(expected_shapes):
+            hint = " in the order the layers run"
+        elif shapes == [s for s in expected_shapes if len(s) == 2]:
+            hint = " (the layers have no bias: nn.Linear adds one unless bias=False)"
+        else:
+            hint = ""
+        return wrong(f"{where} expected parameters of shapes {_listed(expected_shapes)}{hint}, "
                      f"got {_listed(shapes)}")
     with torch.no_grad():
         for mine, theirs in zip(reference.parameters(), model.parameters(), strict=True):
             mine.copy_(theirs)
     x = torch.randn(7, widths[0], generator=torch.Generator().manual_seed(1))
-    got, failed = attempt("Stack.forward", f"{where}, model(x) with x of shape 7×{widths[0]}",
-                          model, x)
+    got, failed = run("Stack.forward", f"{where}, model(x) with x of shape 7×{widths[0]}",
+                      model, {"x": x}, OWN_LAYERS)
     if failed is not None:
         return failed
     problem = _differ(got, reference(x))
@@ -211,7 +400,8 @@ def _check_one_stack(cls, widths: tuple[int, ...]) -> Feedback | None:
         slip = _stack_slip(got, reference, x) if "outputs differ" in problem else None
         return wrong(f"{where}, compared with Linear and ReLU layers holding the same weights: "
                      f"{problem}" + (f" ({slip})" if slip else ""))
-    got.sum().backward()
+    if got.requires_grad:
+        got.sum().backward()
     unused = [n for n, p in model.named_parameters() if p.grad is None]
     if unused:
         return wrong(f"{where} these parameters get no gradient (forward never uses them): "
@@ -235,24 +425,133 @@ def check_stack(cls) -> Feedback:
     Tried on each of :data:`STACK_WIDTHS`: nothing hidden from ``parameters()``, the parameters
     of :func:`reference_stack` in the order the layers run, the same outputs with the same
     weights, a gradient for every parameter, a ``state_dict()`` round trip and ``.to(float64)``.
+    Never raises.
     """
-    what = "Stack(widths), any number of layers, all registered"
     if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
         return wrong(f"expected a class deriving from nn.Module, got {fmt(cls)}")
     for widths in STACK_WIDTHS:
         try:
             problem = _check_one_stack(cls, widths)
-        except NotImplementedError:
-            return not_implemented(what)
         except Exception as err:  # the learner's module failing is feedback
             return wrong(f"for widths {list(widths)} your Stack raised "
                          f"{type(err).__name__}: {err}")
         if problem is not None:
             return problem
+    refused = _from_the_course(cls)
+    if refused is not None:
+        return refused
     tried = ", ".join(str(list(w)) for w in STACK_WIDTHS)
     return correct(f"for widths {tried}, every layer is registered in order, computes what it "
                    "should, gets a gradient, survives a state_dict() round trip and moves with "
                    ".to().")
+
+
+def _stack_slips() -> tuple[Slip, ...]:
+    """The slips of exercise 2, as the classes a learner writes (a right Stack, the base of
+    the others, stays inside this function)."""
+
+    class Stack(nn.Module):
+        """A right Stack, the base of the slips below."""
+
+        def __init__(self, widths):
+            super().__init__()
+            self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(widths))
+
+        def forward(self, x):
+            for layer in self.layers[:-1]:
+                x = F.relu(layer(x))
+            return self.layers[-1](x)
+
+    class StackInList(Stack):
+        def __init__(self, widths):
+            nn.Module.__init__(self)
+            self.layers = [nn.Linear(a, b) for a, b in pairwise(widths)]
+
+    class StackInDict(Stack):
+        def __init__(self, widths):
+            nn.Module.__init__(self)
+            self.named = {f"fc{i}": nn.Linear(a, b) for i, (a, b) in enumerate(pairwise(widths))}
+
+        def forward(self, x):
+            *hidden, last = self.named.values()
+            for layer in hidden:
+                x = F.relu(layer(x))
+            return last(x)
+
+    class ReluAtTheEnd(Stack):
+        def forward(self, x):
+            for layer in self.layers:
+                x = F.relu(layer(x))
+            return x
+
+    class NoReluAtAll(Stack):
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+
+    class Reversed(Stack):
+        """Registers the layers last first, then runs them first first."""
+
+        def __init__(self, widths):
+            super().__init__(widths)
+            self.layers = nn.ModuleList(list(self.layers)[::-1])
+
+        def forward(self, x):
+            layers = list(self.layers)[::-1]
+            for layer in layers[:-1]:
+                x = F.relu(layer(x))
+            return layers[-1](x)
+
+    class TwoLayersAlways(nn.Module):
+        """Right only when there are exactly two layers."""
+
+        def __init__(self, widths):
+            super().__init__()
+            self.first = nn.Linear(widths[0], widths[1])
+            self.last = nn.Linear(widths[1], widths[-1])
+
+        def forward(self, x):
+            return self.last(F.relu(self.first(x)))
+
+    class NoBias(Stack):
+        def __init__(self, widths):
+            super().__init__(widths)
+            self.layers = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in pairwise(widths))
+
+    class HiddenScale(Stack):
+        """Uses a trainable scale that is a plain tensor: hidden, so never trained nor saved."""
+
+        def __init__(self, widths):
+            super().__init__(widths)
+            self.scale = torch.ones(1, requires_grad=True)
+
+        def forward(self, x):
+            return super().forward(x) * self.scale
+
+    class SkipsTheLast(Stack):
+        def forward(self, x):
+            for layer in self.layers[:-1]:
+                x = F.relu(layer(x))
+            return x
+
+    return (
+        Slip("layers[0]: a module (192 numbers) in a plain list", StackInList, by_result=False),
+        Slip("in a plain dict", StackInDict, by_result=False),
+        Slip("scale: a tensor (1 number) as a plain attribute", HiddenScale, by_result=False),
+        Slip("no ReLU after the last layer", ReluAtTheEnd, by_result=False),
+        Slip("put a ReLU between consecutive layers", NoReluAtAll, by_result=False),
+        Slip("in the order the layers run", Reversed, by_result=False),
+        Slip("for widths [2, 16, 16, 2] expected parameters of shapes", TwoLayersAlways,
+             by_result=False),
+        Slip("the layers have no bias", NoBias, by_result=False),
+        Slip("expected shape (7, 2), got (7, 64)", SkipsTheLast, by_result=False),
+        Slip("a class deriving from nn.Module", Stack([2, 3]), by_result=False),
+    )
+
+
+STACK_SLIPS = _stack_slips()
+"""Slips of exercise 2 (``Stack``), each a class a learner writes (or its instance)."""
 
 
 # The question: a layer kept in a plain dict, and state_dict() -------------------------------

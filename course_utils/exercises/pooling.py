@@ -6,13 +6,14 @@
 - :func:`check_pool_sizes`: predict the output lengths of a pooling, floor and ceil modes.
 - :data:`SHIFT_QUESTION`: what a one-cell shift does to a max-pooled signal.
 
-The right answers come from PyTorch; a wrong answer gets a hint only where it is exactly what a
-named slip computes.
+The right answers come from PyTorch; a wrong answer gets a hint only where it is exactly what
+one of the listed slips (``*_SLIPS``) computes.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 
 import torch
@@ -20,12 +21,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_utils.exercises import (
+    IN_PLACE,
+    MAX_POOLING,
     Feedback,
+    Forbidden,
+    Slip,
     check_function,
     correct,
     fmt,
+    in_place,
     int_tuple,
     not_implemented,
+    slip_hint,
     wrong,
 )
 from course_utils.exercises.questions import Question
@@ -38,20 +45,85 @@ def _pool_cases() -> list[dict]:
     return [dict(x=torch.randn(*shape, generator=gen), kernel=k) for shape, k in shapes]
 
 
-def check_max_pool1d(fn: Callable) -> Feedback:
-    """Check ``fn(x, kernel)`` on ``N×C×L`` tensors against ``F.max_pool1d(x, kernel)``."""
-    return check_function(
-        fn,
-        _pool_cases(),
-        reference=lambda x, kernel: F.max_pool1d(x, kernel),
-        what="max_pool1d(x, kernel)",
+def max_pool1d_reference(x: torch.Tensor, kernel: int) -> torch.Tensor:
+    """``F.max_pool1d(x, kernel)``: ``N×C×L`` to ``N×C×(L // kernel)``."""
+    return F.max_pool1d(x, kernel)
+
+
+WITHOUT_MAX_POOL = Forbidden(
+    MAX_POOLING,
+    python=(nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d,
+            sys.modules[__name__]),
+)
+"""``max_pool1d`` is written with tensor methods: no PyTorch max pooling (function, layer or
+aten operation, adaptive or not), nothing of this checker's (its reference)."""
+
+
+RAGGED = "did not drop the values left over"
+
+
+def _max_pool1d_slips() -> tuple[Slip, ...]:
+    """The slips of ``max_pool1d``, written as a learner would, with reshape as the exercise
+    suggests (the right answer they start from stays inside this function)."""
+    def windows(x, kernel):
+        n, c, length = x.shape
+        return x[..., : length // kernel * kernel].reshape(n, c, length // kernel, kernel)
+
+    def pooled(x, kernel):
+        return windows(x, kernel).max(dim=-1).values
+
+    def keeps_the_tail(x, kernel):
+        missing = -x.shape[-1] % kernel
+        padded = torch.cat([x, x.new_full((*x.shape[:2], missing), -math.inf)], dim=-1)
+        return padded.reshape(*x.shape[:2], -1, kernel).max(dim=-1).values
+
+    return (
+        Slip("averaged each window: max pooling keeps its largest value",
+             lambda x, kernel: windows(x, kernel).mean(dim=-1)),
+        Slip("kept the last, incomplete window: with the stride equal to the kernel, "
+             "F.max_pool1d drops the L % kernel values left over", keeps_the_tail),
+        Slip(f"{RAGGED}: when the kernel does not divide L, drop the last L % kernel values "
+             "before the reshape, x[..., : L // kernel * kernel]",
+             lambda x, kernel: x.reshape(*x.shape[:2], -1, kernel).max(dim=-1).values,
+             by_result=False),
+        Slip("dropped the first values: those left over are the last L % kernel",
+             lambda x, kernel: pooled(x[..., x.shape[-1] % kernel:], kernel)),
+        Slip("reshaped to (N, C, kernel, L // kernel): that gathers every (L // kernel)-th "
+             "value; each window lies along the last dimension of reshape(N, C, L // kernel, "
+             "kernel)", lambda x, kernel: x[..., : x.shape[-1] // kernel * kernel]
+             .reshape(*x.shape[:2], kernel, -1).max(dim=-2).values),
+        Slip("took the largest value over the wrong dimension: each window lies along the last "
+             "one", lambda x, kernel: windows(x, kernel).max(dim=-2).values),
+        Slip("returned what max(dim=...) gives, a (values, indices) pair: take its .values",
+             lambda x, kernel: windows(x, kernel).max(dim=-1)),
+        Slip("moved the window one value at a time: the stride equals the kernel, so windows "
+             "do not overlap", lambda x, kernel: x.unfold(-1, kernel, 1).max(dim=-1).values),
+        Slip("converted the result to another dtype: keep the input's (float32)",
+             lambda x, kernel: pooled(x, kernel).double()),
+        Slip(IN_PLACE, in_place(pooled), by_result=False),
     )
 
 
-def _named_slip(slips: dict[str, object], matches: Callable[[object], bool]) -> str:
-    """": it looks like you <slip>." for every slip whose result ``matches``, else "."."""
-    named = [slip for slip, value in slips.items() if matches(value)]
-    return f": it looks like you {' or '.join(named)}." if named else "."
+MAX_POOL1D_SLIPS = _max_pool1d_slips()
+"""Slips of ``max_pool1d(x, kernel)`` (notebook 04)."""
+
+
+def check_max_pool1d(fn: Callable) -> Feedback:
+    """Check ``fn(x, kernel)`` on ``N×C×L`` tensors against ``F.max_pool1d(x, kernel)``,
+    written without PyTorch's max pooling."""
+    what = "max_pool1d(x, kernel)"
+    cases = _pool_cases()
+    for case in cases:
+        feedback = check_function(fn, [case], max_pool1d_reference, what,
+                                  forbidden=WITHOUT_MAX_POOL, slips=MAX_POOL1D_SLIPS)
+        if feedback.passed:
+            continue
+        length, kernel = case["x"].shape[-1], case["kernel"]
+        if feedback.implemented and " raised " in feedback.message and length % kernel:
+            feedback.message += (f". It looks like you {MAX_POOL1D_SLIPS[2].hint} (here "
+                                 f"L = {length}, kernel = {kernel})")
+        return feedback
+    return correct(f"{what} agrees with F.max_pool1d on all {len(cases)} cases.")
 
 
 POOL_INPUT = torch.tensor([3.0, 1.0, 7.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0])
@@ -60,13 +132,34 @@ POOL_QUESTION = (f"F.max_pool1d(x, kernel_size={POOL_KERNEL}, stride={POOL_STRID
                  f"for x = {fmt(POOL_INPUT)}")
 
 
+def _pooled(kernel: int, stride: int, pool=F.max_pool1d) -> torch.Tensor:
+    return pool(POOL_INPUT[None], kernel, stride)[0]
+
+
+POOLED_PREDICTION_SLIPS = (
+    Slip(f"used the kernel as the stride (here the stride is {POOL_STRIDE}: the windows "
+         "overlap)", _pooled(POOL_KERNEL, POOL_KERNEL)),
+    Slip("moved the window one value at a time (a stride of 1)", _pooled(POOL_KERNEL, 1)),
+    Slip(f"used windows of {POOL_STRIDE} (the kernel is {POOL_KERNEL}, the stride "
+         f"{POOL_STRIDE})", _pooled(POOL_STRIDE, POOL_STRIDE)),
+    Slip("averaged the windows (max pooling keeps the largest value)",
+         _pooled(POOL_KERNEL, POOL_STRIDE, F.avg_pool1d)),
+    Slip("kept the smallest value of each window (max pooling keeps the largest)",
+         -F.max_pool1d(-POOL_INPUT[None], POOL_KERNEL, POOL_STRIDE)[0]),
+    Slip("stopped a window early: the last window starts at "
+         f"{(len(POOL_INPUT) - POOL_KERNEL) // POOL_STRIDE * POOL_STRIDE} and ends on the last "
+         "value", _pooled(POOL_KERNEL, POOL_STRIDE)[:-1]),
+)
+"""Slips of the prediction of :data:`POOL_QUESTION`, each computed with PyTorch."""
+
+
 def check_pooled_prediction(answer) -> Feedback:
     """Check the predicted values of :data:`POOL_QUESTION` (a list of numbers)."""
     what = POOL_QUESTION
     if answer is ... or answer is None:
         return not_implemented("your predicted values as a list")
-    x, k, s = POOL_INPUT[None], POOL_KERNEL, POOL_STRIDE
-    expected = F.max_pool1d(x, k, s)[0]
+    k, s = POOL_KERNEL, POOL_STRIDE
+    expected = _pooled(k, s)
     try:
         got = torch.as_tensor(answer, dtype=torch.float32).flatten()
     except (TypeError, ValueError, RuntimeError):
@@ -76,15 +169,7 @@ def check_pooled_prediction(answer) -> Feedback:
         return correct(f"{what} = {fmt(expected)}: windows of {k} start every {s} values, so "
                        f"neighbouring windows share {shared}, and a value on the border can "
                        "win in both.")
-    slips = {
-        f"used the kernel as the stride (here the stride is {s}: the windows overlap)":
-            F.max_pool1d(x, k)[0],
-        "moved the window one value at a time (a stride of 1)": F.max_pool1d(x, k, 1)[0],
-        f"used windows of {s} (the kernel is {k}, the stride {s})": F.max_pool1d(x, s, s)[0],
-        "averaged the windows (max pooling keeps the largest value)": F.avg_pool1d(x, k, s)[0],
-    }
-    hint = _named_slip(slips, lambda v: v.shape == got.shape
-                       and torch.allclose(v, got, atol=0.01))
+    hint = slip_hint(POOLED_PREDICTION_SLIPS, got, lambda slip: slip.answer, atol=0.01)
     return wrong(f"{what}: expected a different result than {fmt(got)}" + hint)
 
 
@@ -100,13 +185,37 @@ def _pytorch_pool_length(length: int, kernel: int, stride: int, ceil_mode: bool)
     return pool(torch.zeros(1, 1, length)).shape[-1]
 
 
+def _pool_sizes(length: int = POOL_SIZE_LENGTH, kernel: int = POOL_SIZE_KERNEL,
+                stride: int = POOL_SIZE_STRIDE) -> tuple[int, int]:
+    return tuple(_pytorch_pool_length(length, kernel, stride, ceil) for ceil in (False, True))
+
+
+def _pool_size_slips() -> tuple[Slip, ...]:
+    length, k, s = POOL_SIZE_LENGTH, POOL_SIZE_KERNEL, POOL_SIZE_STRIDE
+    floor, ceil = _pool_sizes()
+    return (
+        Slip("wrote the pair the wrong way round (ceil can only add windows)", (ceil, floor)),
+        Slip("forgot the + 1 (the first window counts too)",
+             ((length - k) // s, math.ceil((length - k) / s))),
+        Slip(f"used the kernel as the stride (the stride is {s})", _pool_sizes(stride=k)),
+        Slip("divided the whole length by the stride (the last window must fit: use L − k)",
+             (length // s, math.ceil(length / s))),
+        Slip("rounded down with ceil_mode=True too (ceil mode keeps a last window that starts "
+             "inside the signal)", (floor, floor)),
+    )
+
+
+POOL_SIZE_SLIPS = _pool_size_slips()
+"""Slips of the pair asked by :data:`POOL_SIZE_QUESTION`, each computed."""
+
+
 def check_pool_sizes(answer) -> Feedback:
     """Check a predicted pair (length with floor, length with ceil) for the question above."""
     what = f"the output lengths of {POOL_SIZE_QUESTION}"
     if answer is ... or answer is None:
         return not_implemented("your predicted pair (length with floor, length with ceil)")
-    length, k, s = POOL_SIZE_LENGTH, POOL_SIZE_KERNEL, POOL_SIZE_STRIDE
-    expected = tuple(_pytorch_pool_length(length, k, s, ceil) for ceil in (False, True))
+    s = POOL_SIZE_STRIDE
+    expected = _pool_sizes()
     got = int_tuple(answer)
     if got is None or len(got) != 2:
         return wrong(f"expected a pair of ints (floor, ceil), got {fmt(answer)}")
@@ -117,17 +226,8 @@ def check_pool_sizes(answer) -> Feedback:
                  if expected[1] > expected[0] else "; ceil mode adds none here")
         return correct(f"{what} are {expected}: windows start at "
                        f"{', '.join(starts[:expected[0]])}{extra}.")
-    slips = {
-        "wrote the pair the wrong way round (ceil can only add windows)": expected[::-1],
-        "forgot the + 1 (the first window counts too)": (
-            (length - k) // s, math.ceil((length - k) / s)),
-        f"used the kernel as the stride (the stride is {s})": tuple(
-            _pytorch_pool_length(length, k, k, ceil) for ceil in (False, True)),
-        "divided the whole length by the stride (the last window must fit: use L − k)": (
-            length // s, math.ceil(length / s)),
-    }
     return wrong(f"{what}: expected a different pair than {fmt(got)}"
-                 + _named_slip(slips, lambda v: v == got))
+                 + slip_hint(POOL_SIZE_SLIPS, got, lambda slip: slip.answer))
 
 
 SHIFT_LENGTH, SHIFT_KERNEL = 8, 2

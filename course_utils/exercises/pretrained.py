@@ -11,38 +11,56 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 import torch
 import torchvision
 from PIL import Image
+from torchvision import transforms as T
+from torchvision.transforms._presets import ImageClassification
 
-from course_utils.arithmetic import conv_output_size
+import course_utils.arithmetic
 from course_utils.exercises import (
+    ANY_OPERATION,
     Feedback,
-    attempt,
+    Forbidden,
+    Slip,
+    cases_showing,
     compare_tensors,
     correct,
     fmt,
+    run,
+    slip_hint,
     wrong,
 )
 from course_utils.exercises.questions import Question
-from course_utils.pretrained import linear_parameters, parameter_count
+from course_utils.pretrained import (
+    ALEXNET_WEIGHTS,
+    lecture_normalise,
+    linear_parameters,
+    parameter_count,
+)
 from course_utils.summary import summarize
 
-ALEXNET_CONV1 = {"kernel": 11, "stride": 4, "padding": 2}
-SIZES = (224, 227, 256, 64, 100, 301)
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+IMAGENET_MEAN = tuple(ALEXNET_WEIGHTS.transforms().mean)
+IMAGENET_STD = tuple(ALEXNET_WEIGHTS.transforms().std)
 PHOTO_SIZES = ((320, 240), (240, 320), (256, 256), (500, 375))
 PREPROCESS_ATOL = 0.05  # a tensor-side resize differs a little from PIL's; errors are larger
 
 
+@cache
+def _alexnet() -> torch.nn.Module:
+    """torchvision's AlexNet, on the meta device (shapes only)."""
+    with torch.device("meta"):
+        return torchvision.models.alexnet()
+
+
 def _alexnet_parameters_question() -> Question:
     """Where AlexNet keeps its parameters, every number counted on torchvision's AlexNet."""
-    with torch.device("meta"):
-        alexnet = torchvision.models.alexnet()
+    alexnet = _alexnet()
     total = parameter_count(alexnet)
     convs = sum(isinstance(m, torch.nn.Conv2d) for m in alexnet.modules())
     linears = sum(isinstance(m, torch.nn.Linear) for m in alexnet.modules())
@@ -89,65 +107,94 @@ def _alexnet_parameters_question() -> Question:
 ALEXNET_PARAMETERS_QUESTION = _alexnet_parameters_question()
 
 
-_CONV1_MISTAKES = (
-    # Leaving out the padding (4 pixels in all) or the final + 1 (4 / stride 4) gives the same.
-    (lambda n: (n - 11) // 4 + 1, "It looks like the padding (2 on each side) or the final + 1 "
-     "(the first window position counts too) was left out."),
-    (lambda n: (n + 2 - 11) // 4 + 1, "Padding is added on both sides: 2 × padding."),
-    (lambda n: (n + 4 - 11) / 4 + 1, "PyTorch rounds down: use integer division //."),
-    (lambda n: n // 4, "Dividing by the stride is not enough: the kernel and padding count too."),
-)
+def conv1_output_size(size: int) -> int:
+    """The height (= width) of AlexNet's first convolution's output for a ``size``×``size``
+    input, measured by running torchvision's layer on the meta device."""
+    with torch.device("meta"):
+        return _alexnet().features[0](torch.empty(1, 3, size, size)).shape[-1]
 
 
-def _conv1_hint(fn: Callable[[int], int]) -> str:
-    """A hint if ``fn`` matches a typical mistake on every size, else ''."""
-    for mistake, hint in _CONV1_MISTAKES:
-        try:
-            if all(fn(n) == mistake(n) for n in SIZES):
-                return " " + hint
-        except Exception:  # the learner's function failing just means no hint
-            return ""
-    return ""
+FORMULA = Forbidden(ANY_OPERATION, python=(course_utils.arithmetic, sys.modules[__name__]),
+                    layers=True, task="work it out in integer arithmetic")
+"""``alexnet_conv1_size`` is a formula: no layer (AlexNet's or another) built and measured, no
+PyTorch, no ``course_utils.arithmetic`` nor this checker's code (its reference)."""
+
+
+def _conv1_slips() -> tuple[Slip, ...]:
+    """The slips, as a learner's formulas for the kernel, stride and padding of AlexNet's
+    first convolution (read off torchvision's layer)."""
+    conv1 = _alexnet().features[0]
+    k, s, p = conv1.kernel_size[0], conv1.stride[0], conv1.padding[0]
+    return (
+        Slip(f"forgot the − 1: the kernel spans {k} cells, so the formula takes away {k}, "
+             f"not {k - 1}", lambda n: (n + 2 * p - (k - 1)) // s + 1),
+        Slip(f"left out the padding ({p} on each side) or the final + 1 (the first window "
+             "position counts too)", lambda n: (n - k) // s + 1),
+        Slip("counted the padding once: it is added on both sides, 2 × padding",
+             lambda n: (n + p - k) // s + 1),
+        Slip("divided with /: PyTorch rounds down, use integer division //",
+             lambda n: (n + 2 * p - k) / s + 1),
+        Slip("rounded up: PyTorch rounds the division down",
+             lambda n: -(-(n + 2 * p - k) // s) + 1),
+        Slip("only divided by the stride: the kernel and the padding count too",
+             lambda n: n // s),
+        Slip(f"forgot the stride: the kernel moves {s} pixels at a time",
+             lambda n: n + 2 * p - k + 1),
+    )
+
+
+CONV1_SLIPS = _conv1_slips()
+"""Slips of ``alexnet_conv1_size(size)`` (notebook 08)."""
+
+
+@cache
+def conv1_sizes() -> tuple[int, ...]:
+    """The sizes the checker tries: common image sizes, then one that shows each slip."""
+    common = [{"size": n} for n in (224, 227, 256, 64, 100, 301)]
+    chosen = cases_showing(CONV1_SLIPS, conv1_output_size, common,
+                           ({"size": n} for n in range(11, 400)))
+    return tuple(case["size"] for case in chosen)
 
 
 def check_conv1_output_size(fn: Callable[[int], int]) -> Feedback:
     """Check ``fn(size) -> int``: the height (= width) of AlexNet's conv1 output.
 
-    The reference is ``floor((size + 2·2 - 11) / 4) + 1`` (e.g. 55 for 224), tried on several
-    sizes. Never raises on a wrong answer.
+    The reference is torchvision's layer itself (e.g. 55 for 224), tried on
+    :func:`conv1_sizes`. Never raises on a wrong answer.
     """
     what = "alexnet_conv1_size(size)"
     if not callable(fn):
         return wrong(f"expected a function ({what}), got {type(fn).__name__}")
-    for size in SIZES:
-        expected = conv_output_size(size, **ALEXNET_CONV1)
-        got, failed = attempt(what, f"for size = {size} your function", fn, size)
+    sizes = conv1_sizes()
+    for size in sizes:
+        expected = conv1_output_size(size)
+        got, failed = run(what, f"for size = {size} your function", fn, {"size": size}, FORMULA)
         if failed is not None:
             return failed
-        if isinstance(got, torch.Tensor) and got.numel() == 1:
-            got = got.item()
         if isinstance(got, bool) or not isinstance(got, (int, float)) or got != expected:
-            return wrong(
-                f"for size = {size} expected {expected}, got {fmt(got)}." + _conv1_hint(fn),
-                size=size,
-                expected=expected,
-                got=got,
-            )
+            hint = slip_hint(CONV1_SLIPS, got, lambda slip, size=size: slip.answer(size))
+            return wrong(f"for size = {size} expected {expected}, got {fmt(got)}{hint}",
+                         size=size, expected=expected, got=got)
         if not isinstance(got, int):
             return wrong(
                 f"for size = {size} the value {fmt(got)} is right but a {type(got).__name__}: "
                 "return an int (a number of pixels)."
             )
-    return correct(
-        f"{what} gives {', '.join(f'{s} → {conv_output_size(s, **ALEXNET_CONV1)}' for s in SIZES)}."
-    )
+    shown = ", ".join(f"{s} → {conv1_output_size(s)}" for s in sizes)
+    return correct(f"{what} gives {shown}.")
 
 
 def reference_preprocess(image: Image.Image) -> torch.Tensor:
     """The right answer: torchvision's ``AlexNet_Weights.IMAGENET1K_V1.transforms()``, batched."""
-    from torchvision.models import AlexNet_Weights
+    return ALEXNET_WEIGHTS.transforms()(image).unsqueeze(0)
 
-    return AlexNet_Weights.IMAGENET1K_V1.transforms()(image).unsqueeze(0)
+
+OWN_PIPELINE = Forbidden(
+    python=((ImageClassification, "weights.transforms()"), sys.modules[__name__]),
+    task="build it from Resize, CenterCrop, ToTensor and Normalize",
+)
+"""``preprocess`` is built from the transforms: not the weights' own ``transforms()``, nor
+this checker's reference."""
 
 
 def sample_photos() -> list[Image.Image]:
@@ -224,9 +271,8 @@ def check_preprocess(fn: Callable[[Image.Image], torch.Tensor]) -> Feedback:
     for photo in photos:
         expected = reference_preprocess(photo)
         inputs = {"a photo of (width, height)": photo.size}
-        got, failed = attempt(
-            what, f"for {fmt(photo.size)} photo your function", fn, photo.copy()
-        )
+        got, failed = run(what, f"for a {fmt(photo.size)} photo your function", fn,
+                          {"image": photo.copy()}, OWN_PIPELINE)
         if failed is not None:
             return failed
         if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(expected.shape):
@@ -247,3 +293,43 @@ def check_preprocess(fn: Callable[[Image.Image], torch.Tensor]) -> Feedback:
                 gap=gap,
             )
     return correct(f"{what} matches weights.transforms() on all {len(photos)} photos.")
+
+
+def _preprocess_slips() -> tuple[Slip, ...]:
+    """The slips of ``preprocess``, as the pipelines a learner builds from the transforms."""
+    def pipeline(*steps, batch: bool = True) -> Callable[[Image.Image], torch.Tensor]:
+        transform = T.Compose(list(steps))
+        return lambda image: transform(image).unsqueeze(0) if batch else transform(image)
+
+    crop, normalise = (T.Resize(256), T.CenterCrop(224)), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)
+    right, unnormalised = pipeline(*crop, T.ToTensor(), normalise), pipeline(*crop, T.ToTensor())
+    return (
+        Slip("add a first dimension with .unsqueeze(0)",
+             pipeline(*crop, T.ToTensor(), normalise, batch=False), by_result=False),
+        Slip("still in [0, 1]", unnormalised, by_result=False),
+        Slip("lecture's normalisation",
+             pipeline(*crop, T.ToTensor(), lecture_normalise, batch=False), by_result=False),
+        Slip("shorter side resized to 256",
+             pipeline(T.Resize((224, 224)), T.ToTensor(), normalise), by_result=False),
+        Slip("shorter side resized to 256", pipeline(T.CenterCrop(224), T.ToTensor(), normalise),
+             by_result=False),
+        Slip("bilinear", pipeline(T.Resize(256, interpolation=T.InterpolationMode.NEAREST),
+                                  T.CenterCrop(224), T.ToTensor(), normalise), by_result=False),
+        Slip("Channels come first", lambda image: right(image).permute(0, 2, 3, 1),
+             by_result=False),
+        Slip("Expected float32 values", lambda image: (255 * unnormalised(image)).to(torch.uint8),
+             by_result=False),
+        Slip(f"mean of about {fmt(IMAGENET_STD, 3)}",
+             pipeline(*crop, T.ToTensor(), T.Normalize(IMAGENET_STD, IMAGENET_MEAN)),
+             by_result=False),
+        Slip("Every channel is shifted and scaled the same way",
+             pipeline(*crop, T.ToTensor(), T.Normalize([0.5] * 3, [0.5] * 3)), by_result=False),
+        Slip("look like 0..255",
+             pipeline(*crop, T.PILToTensor(), T.ConvertImageDtype(torch.float32),
+                      T.Lambda(lambda x: 255 * x), normalise), by_result=False),
+        Slip("expected a torch.Tensor", lambda image: image, by_result=False),
+    )
+
+
+PREPROCESS_SLIPS = _preprocess_slips()
+"""Slips of ``preprocess(image)`` (notebook 08), each a pipeline a learner builds."""
