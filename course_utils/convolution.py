@@ -1,9 +1,12 @@
-"""Convolution by hand, in 1d and 2d, and the hand-made 3×3 filters (notebooks 01 and 02).
+"""Convolution by hand, in 1d and 2d, as a matrix, and the hand-made 3×3 filters (notebooks 01-03).
 
 Everything here computes what deep-learning libraries call a convolution: the kernel is not
 flipped (signal processing calls it a cross-correlation), and only positions where the kernel
 fits entirely inside the input are kept, so a width-``w`` kernel on a width-``W`` signal gives
 ``W - w + 1`` values. Each function agrees with ``torch.nn.functional.conv1d`` / ``conv2d``.
+
+``conv_matrix`` writes any convolution ``F.conv1d`` / ``F.conv2d`` computes, stride and padding
+included, as the dense matrix it multiplies its input by (notebooks 01 to 03).
 
 The notebooks write ``conv1d_loop``, ``conv1d_unfold``, ``conv1d_as_strided`` (notebook 01) and
 ``conv2d_loop`` (notebook 02) under these same names, without the input checks; the versions
@@ -144,6 +147,41 @@ def receptive_field_mask(x_shape: Sequence[int], k: torch.Tensor, d: int, i: int
         raise ValueError(f"expected an output index inside {tuple(y.shape)}, got {(d, i, j)}")
     y[d, i, j].backward()
     return (x.grad != 0).any(dim=0)
+
+
+MATRIX_LIMIT = 4096  # input numbers: the matrix holds their square, 64 MiB as float32
+
+
+def conv_matrix(weight: torch.Tensor, input_shape: Sequence[int], **conv) -> torch.Tensor:
+    """The dense matrix ``M`` of a convolution: ``M @ x.flatten()`` is ``F.conv1d`` /
+    ``F.conv2d(x, weight, **conv)`` flattened, for every input ``x`` of ``input_shape``.
+
+    ``weight``: ``D×C×w`` (1d) with ``input_shape`` ``(C, W)``, or ``D×C×h×w`` (2d) with
+    ``(C, H, W)``; ``conv``: ``stride``, ``padding``, ``dilation``, ``groups`` as PyTorch takes
+    them → ``M`` of shape (outputs, inputs), e.g. ``D·H'·W' × C·H·W`` (no bias: it is not
+    linear). Column ``j`` is the convolution of the ``j``-th one-hot input (notebooks 01-03).
+    At most ``MATRIX_LIMIT`` input numbers.
+    """
+    weight = _tensor(weight, "weight")
+    input_shape = tuple(input_shape)
+    if weight.dim() not in (3, 4) or len(input_shape) != weight.dim() - 1:
+        raise ValueError(
+            f"expected a weight D×C×w with an input shape (C, W), or D×C×h×w with (C, H, W), "
+            f"got weight {tuple(weight.shape)} and input shape {input_shape}"
+        )
+    n = 1
+    for size in input_shape:
+        n *= size
+    if n > MATRIX_LIMIT:
+        raise ValueError(
+            f"expected at most {MATRIX_LIMIT:,} input numbers (the matrix holds their square), "
+            f"got {n:,} for input shape {input_shape}"
+        )
+    convolve = F.conv1d if weight.dim() == 3 else F.conv2d
+    one_hot = torch.eye(n, dtype=weight.dtype, device=weight.device).view(n, *input_shape)
+    with torch.no_grad():
+        columns = convolve(one_hot, weight, **conv)  # n × output shape: one column per input
+    return columns.reshape(n, -1).T.contiguous()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The course's own networks: the lecture's MNIST convnet and LeNet-5 (notebooks 05 to 08)."""
+"""The course's own networks: the lecture's MNIST convnet and LeNet-5 (notebooks 05 to 08), and
+pytorch/examples' MNIST network, the benchmark notebook 07 compares its recipe with."""
 
 from __future__ import annotations
 
@@ -65,3 +66,30 @@ class LeNet5(nn.Module):
         if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
             raise ValueError(f"expected images N×1×28×28, got shape {tuple(x.shape)}")
         return self.classifier(self.features(x).flatten(1))
+
+
+class ExamplesNet(nn.Module):
+    """pytorch/examples' MNIST network: ``N×1×28×28`` to ``N×10`` log-probabilities.
+
+    conv 1→32 3×3, relu, conv 32→64 3×3, relu, max-pool 2, dropout 0.25, fc 9216→128, relu,
+    dropout 0.5, fc 128→10, log-softmax: 1,199,882 parameters. The reference recipe of
+    ``benchmarks/bench_mnist_training.py``; notebook 07 counts its products.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+            raise ValueError(f"expected images N×1×28×28, got shape {tuple(x.shape)}")
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = self.dropout1(F.max_pool2d(x, 2))
+        x = self.dropout2(F.relu(self.fc1(torch.flatten(x, 1))))
+        return F.log_softmax(self.fc2(x), dim=1)

@@ -15,6 +15,7 @@ from course_utils.convolution import (
     conv1d_loop,
     conv1d_unfold,
     conv2d_loop,
+    conv_matrix,
     filter_bank,
     filters_figure,
     receptive_field_mask,
@@ -177,3 +178,61 @@ def test_the_lectures_laplacian_is_the_negative_discrete_laplacian():
     rows, cols = torch.meshgrid(torch.arange(6.0), torch.arange(7.0), indexing="ij")
     bowl = rows**2 + cols**2  # its Laplacian is 2 + 2 = 4 everywhere
     assert torch.all(apply_filters(bowl, FILTERS_3X3["Laplacian"]) == -4)
+
+
+CONV_SETTINGS = [
+    ((2, 3, 4), (3, 9), {}),
+    ((2, 3, 4), (3, 9), {"stride": 2, "padding": 1}),
+    ((4, 1, 3), (2, 10), {"dilation": 2, "groups": 2}),
+    ((3, 2, 3, 2), (2, 5, 6), {}),
+    ((3, 2, 3, 3), (2, 5, 6), {"stride": (2, 1), "padding": (2, 1), "dilation": (1, 2)}),
+    ((4, 1, 2, 2), (2, 4, 4), {"groups": 2}),
+]
+
+
+@pytest.mark.parametrize(("weight_shape", "input_shape", "conv"), CONV_SETTINGS)
+def test_conv_matrix_times_the_input_is_the_convolution(weight_shape, input_shape, conv):
+    g = torch.Generator().manual_seed(len(weight_shape) * 10 + input_shape[-1])
+    weight = torch.randn(*weight_shape, generator=g)
+    x = torch.randn(1, *input_shape, generator=g)
+    torch_conv = F.conv1d if len(weight_shape) == 3 else F.conv2d
+    expected = torch_conv(x, weight, **conv).flatten()
+    matrix = conv_matrix(weight, input_shape, **conv)
+    assert matrix.shape == (expected.numel(), x.numel())
+    assert torch.allclose(matrix @ x.flatten(), expected, atol=1e-5)
+
+
+def test_conv_matrix_of_the_lecture_kernel_is_banded():
+    matrix = conv_matrix(torch.tensor([[[3.0, 2.0]]]), (1, 4))
+    assert matrix.tolist() == [[3, 2, 0, 0], [0, 3, 2, 0], [0, 0, 3, 2]]
+
+
+def test_conv_matrix_transposed_is_the_gradient_and_conv_transpose():
+    g = torch.Generator().manual_seed(3)
+    weight = torch.randn(2, 3, 3, 3, generator=g)
+    x = torch.randn(1, 3, 5, 7, generator=g, requires_grad=True)
+    y = F.conv2d(x, weight, stride=2, padding=1)
+    upstream = torch.randn(y.shape, generator=g)
+    y.backward(upstream)
+    matrix = conv_matrix(weight, (3, 5, 7), stride=2, padding=1)
+    assert torch.allclose(matrix.T @ upstream.flatten(), x.grad.flatten(), atol=1e-5)
+    by_transpose = F.conv_transpose2d(upstream, weight, stride=2, padding=1)
+    assert torch.allclose(by_transpose.flatten(), x.grad.flatten(), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("weight", "input_shape", "message"),
+    [
+        (torch.zeros(1, 1, 3), (1, 4, 4), r"expected a weight D×C×w with an input shape \(C, W\)"),
+        (torch.zeros(1, 1), (1, 4), r"got weight \(1, 1\) and input shape \(1, 4\)"),
+        (torch.zeros(1, 1, 3, 3), (1, 65, 64), r"at most 4,096 input numbers .* got 4,160"),
+    ],
+)
+def test_conv_matrix_bad_shapes_are_named(weight, input_shape, message):
+    with pytest.raises(ValueError, match=message):
+        conv_matrix(weight, input_shape)
+
+
+def test_conv_matrix_wants_a_float_tensor():
+    with pytest.raises(TypeError, match="weight must be a floating-point tensor, got dtype"):
+        conv_matrix(torch.ones(1, 1, 2, dtype=torch.int64), (1, 4))

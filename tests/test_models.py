@@ -3,17 +3,19 @@
 import pytest
 import torch
 
-from course_utils.models import LectureNet, LeNet5
+from course_utils.models import ExamplesNet, LectureNet, LeNet5
 
 
-@pytest.mark.parametrize(("model", "parameters"), [(LectureNet, 105_506), (LeNet5, 61_706)])
+@pytest.mark.parametrize(
+    ("model", "parameters"), [(LectureNet, 105_506), (LeNet5, 61_706), (ExamplesNet, 1_199_882)]
+)
 def test_sizes_and_output_shapes(model, parameters):
     net = model()
     assert sum(p.numel() for p in net.parameters()) == parameters
     assert net(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
 
 
-@pytest.mark.parametrize("model", [LectureNet, LeNet5])
+@pytest.mark.parametrize("model", [LectureNet, LeNet5, ExamplesNet])
 @pytest.mark.parametrize("shape", [(1, 28, 28), (2, 3, 28, 28), (2, 1, 32, 32)])
 def test_wrong_input_shapes_are_named(model, shape):
     with pytest.raises(ValueError, match=r"expected images N×1×28×28, got shape"):
@@ -54,3 +56,14 @@ def test_lecture_net_defaults_are_the_lectures():
 def test_bad_widths_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         LectureNet(**kwargs)
+
+
+def test_examples_net_gives_log_probabilities_and_its_products():
+    from course_utils.summary import summarize
+
+    net = ExamplesNet().eval()
+    torch.manual_seed(0)
+    log_p = net(torch.randn(4, 1, 28, 28))
+    assert torch.allclose(log_p.exp().sum(dim=1), torch.ones(4), atol=1e-5)
+    # 32·26·26·9 + 64·24·24·32·9 + 9216·128 + 128·10 products, as for the lecture's network
+    assert summarize(net).total_products == 194_688 + 10_616_832 + 1_179_648 + 1_280
