@@ -8,7 +8,9 @@ check that the picture is redrawn (test_explorers_in_lab.py operates each explor
 
 Then, in the kernel as Run All left it, what a learner does next: go back a section and run it
 again. Each ``##`` section (tests/notebook_sections.py) is run again from its first code cell to
-its last, in order, and must raise no error; then each exercise: its cell again (it must still
+its last, the last section first and the first last (so each finds what every later section
+left, as after Run All: a name a later section rebinds or deletes shows), and must raise no
+error; then each exercise: its cell again (it must still
 answer "Not implemented yet" / "Not answered yet") and, right after it, its solution (the
 ``<details>`` cell below it, tools/editions.py), which must answer "Correct". This is the only
 run of the solutions: the student edition's code cells are the notebook's own
@@ -179,10 +181,11 @@ NOT_YET = re.compile(r"Not (implemented|answered) yet")
 
 
 def go_back_over(opened, nb, name: str) -> None:
-    """After Run All: each section run again, in order, then each exercise cell again and its
-    solution right after it, in the same kernel; no error anywhere, every solution right."""
+    """After Run All: each section run again, the last first, then each exercise cell again
+    and its solution right after it, in the same kernel; no error anywhere, every solution
+    right."""
     problems = []
-    for title, cells in sections(nb):
+    for title, cells in reversed(sections(nb)):
         for index in cells:
             ran = opened.run_code(nb.cells[index].source, CELL_TIMEOUT)
             if ran["error"]:
