@@ -23,32 +23,11 @@ import argparse
 import time
 
 import torch
-from torch import nn
 from torch.nn import functional as F
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-from course_utils.models import LectureNet
+from course_utils.models import ExamplesNet, LectureNet
 from course_utils.training import MnistData, Recipe, evaluate, fit, mnist_data
-
-
-class ExamplesNet(nn.Module):
-    """pytorch/examples' MNIST network: ``N×1×28×28`` to ``N×10`` log-probabilities."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout(0.25)
-        self.dropout2 = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = F.relu(self.conv1(x))
-        x = F.relu(self.conv2(x))
-        x = self.dropout1(F.max_pool2d(x, 2))
-        x = self.dropout2(F.relu(self.fc1(torch.flatten(x, 1))))
-        return F.log_softmax(self.fc2(x), dim=1)
 
 
 class Stop(Exception):
