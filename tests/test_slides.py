@@ -19,6 +19,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
+import decks  # noqa: E402
 import editions  # noqa: E402
 import rise_widgets  # noqa: E402
 import slides  # noqa: E402
@@ -184,3 +185,37 @@ def test_readme_teacher_table_counts_each_notebooks_slides_and_exercises():
         nb = nbformat.read(path, as_version=4)
         shown = sum(slides.count(nb))
         assert rows[path.stem] == (shown, 2 * shown, len(editions.exercises(nb))), path.stem
+
+
+def test_deck_run_links_are_the_readmes_binder_badge_and_the_notebooks_colab_badge():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    binder = re.search(r"\(https://mybinder\.org/badge_logo\.svg\)\]\((\S+)\)", readme)[1]
+    first = NOTEBOOKS[0]
+    badge = nbformat.read(first, as_version=4).cells[0].source
+    colab = re.search(r"\]\((https://colab[^)]+/notebooks/[^)]+)\)$", badge)[1]
+    assert decks.run_links(first.stem) == {"binder": binder, "colab": colab}
+
+
+def test_decks_lead_to_each_other_and_load_the_widget_runtime_from_their_folder(tmp_path):
+    state = {"application/vnd.jupyter.widget-state+json": {
+        "version_major": 2, "version_minor": 0, "state": {}}}
+    paths = []
+    for name, text in (("00-start-here", "See [notebook 03](03-stride-padding-dilation.ipynb#"
+                                         "dilation) and [PyTorch](https://pytorch.org)."),
+                       ("03-stride-padding-dilation", "## Dilation\n\nBack to [00]"
+                                                      "(00-start-here.ipynb).")):
+        nb = _notebook(md(f"# {name}\n\n{text}"))
+        nb.metadata["widgets"] = state
+        paths.append(tmp_path / f"{name}.ipynb")
+        nbformat.write(nb, paths[-1])
+    first, third = decks.build(tmp_path / "out", paths, networks=False)
+    html = first.read_text(encoding="utf-8")
+    assert 'href="03-stride-padding-dilation.slides.html#dilation"' in html
+    assert 'href="https://pytorch.org"' in html
+    assert 'href="00-start-here.slides.html"' in third.read_text(encoding="utf-8")
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
+    assert scripts.index("_assets/course-host.js") < scripts.index("_assets/require.js")
+    assert "var widgetRendererSrc = '_assets/embed-amd.js'" in html
+    assert not re.search(r'(src|href)="https?://(?!pytorch\.org)', html)
+    assets = tmp_path / "out" / decks.ASSETS
+    assert all((assets / dst).exists() for _, dst in decks.WIDGETS + decks.MATHJAX + decks.REVEAL)

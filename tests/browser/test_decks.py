@@ -1,10 +1,14 @@
-"""A shared slide deck (tools/decks.py, what `make slides` writes) opened with no network.
+"""The shared slide decks (tools/decks.py, what `make slides` writes) opened with no network.
 
-The deck is built for one notebook into a temporary folder and opened from disk (file://), as a
-teacher or a student opens a deck they were sent. Every request that leaves the folder is
-refused and recorded. The deck is walked with the space bar from the first slide to the last:
-each slide (and sub-slide) must be shown, each image on it loaded, the maths typeset by the
-deck's own MathJax; no request may have gone out, none may have failed.
+The decks of every notebook are built once (site_pages.built_decks) into a temporary folder.
+Each is opened from disk (file://), as a teacher or a student opens a deck they were sent, and
+from a web server on 127.0.0.1; every request that leaves the folder is refused and recorded.
+Each load: nothing asked outside, nothing failed, no console error, every explorer of the
+notebook drawn, every link inside the folder leading to a file; from disk, each explorer is
+brought onto the screen (its slide) and its first slider or menu answers the keyboard with a new
+picture, with no kernel. Notebook 03's deck is walked with the space bar from the first
+slide to the last: each slide (and sub-slide) must be shown, each image on it loaded, the maths
+typeset by the deck's own MathJax; no request may have gone out, none may have failed.
 
 A screenshot of a slide with maths and a figure goes to test-artifacts/slides/.
 """
@@ -12,19 +16,19 @@ A screenshot of a slide with maths and a figure goes to test-artifacts/slides/.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
+from explorer_notebook import arrow
+from explorer_probe import Probe
+from site_pages import DECKS, NOTEBOOKS, ROOT, TOOLS, broken_links, built_decks, open_page
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(TOOLS))
 
-import decks  # noqa: E402
 import slides  # noqa: E402
 
 SHOTS = ROOT / "test-artifacts" / "slides"
-NOTEBOOK = ROOT / "notebooks" / "03-stride-padding-dilation.ipynb"  # maths, figures, sub-slides
+NOTEBOOK = NOTEBOOKS / "03-stride-padding-dilation.ipynb"  # maths, figures, sub-slides
 MAX_STEPS = 400
 
 LEAVES = """() => [...document.querySelectorAll('.reveal .slides section')]
@@ -84,8 +88,52 @@ def deck_page(browser_context, request):
     page.close()
 
 
-def test_a_deck_opens_offline_with_every_slide_and_image(tmp_path, deck_page):
-    (deck,) = decks.build(tmp_path, [NOTEBOOK])
+@pytest.fixture(scope="module")
+def built():
+    return built_decks()
+
+
+# Bring explorer i onto the screen: reveal.js's address of its slide (#/h/v).
+SHOW = """(i) => {
+  const slide = document.querySelector(`[data-course-index="${i}"]`).closest('section');
+  const top = slide.parentElement.closest('section') || slide;
+  const h = [...top.parentElement.children].indexOf(top);
+  const v = top === slide ? 0 : [...top.children].filter((s) => s.matches('section'))
+    .indexOf(slide);
+  location.hash = `#/${h}/${v}`;
+}"""
+SHOWN = """(i) => document.querySelector(`[data-course-index="${i}"]`)
+  .closest('section').classList.contains('present')"""
+
+
+@pytest.mark.parametrize("name", DECKS)
+@pytest.mark.parametrize("scheme", ["file", "http"])
+def test_deck_loads_only_its_files_and_its_explorers_answer(request, browser_context, built,
+                                                            scheme, name):
+    seen = open_page(browser_context, built, scheme, name)
+    request.addfinalizer(seen.page.close)
+    assert seen.outside == [], f"{name} asked outside its folder for {seen.outside}"
+    assert seen.failed == [], f"{name}: failed requests {seen.failed}"
+    assert seen.errors == [], f"{name}: console errors {seen.errors}"
+    assert len(seen.explorers) == len(built.explorers(name))
+    assert broken_links(built, scheme, seen) == [], f"{name}: links that lead nowhere"
+    assert seen.page.evaluate("() => window.courseHost && window.courseHost.notebook") == \
+        name.split(".")[0]
+    if scheme == "file":
+        for index in range(len(seen.explorers)):
+            seen.page.evaluate(SHOW, index)
+            seen.page.wait_for_function(SHOWN, arg=index)
+            probe = Probe(seen.page, index)
+            first = probe.root.locator(".course-controls :is(input[type=range], select)"
+                                       ":not([disabled])").first
+            key = first.evaluate("(e) => e.tagName === 'SELECT' ? (e.selectedIndex === "
+                                 "e.options.length - 1 ? 'ArrowUp' : 'ArrowDown') : "
+                                 "(Number(e.value) >= Number(e.max) ? 'ArrowLeft' : 'ArrowRight')")
+            probe.change(arrow(first, key), f"{name}, explorer {index}: its first control")
+
+
+def test_a_deck_opens_offline_with_every_slide_and_image(built, deck_page):
+    deck = built.folder / f"{NOTEBOOK.stem}.slides.html"
     page = deck_page
     page.set_default_timeout(30_000)
     page.goto(deck.as_uri())
