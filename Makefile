@@ -13,6 +13,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 GENERIC_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
 # Every front-end file the built pages load (site, slide decks): npm ci in tools/web-assets.
 WEB_ASSETS := tools/web-assets/node_modules/.package-lock.json
+NPM_CI := cd tools/web-assets && npm ci --ignore-scripts --no-audit --no-fund
 
 .PHONY: lab test venv data lint unit notebooks browser widgets7 execute clean slides student web-assets site
 
@@ -51,17 +52,18 @@ widgets7: $(STAMP)
 	$(WIDGETS7)
 
 # Everything, each notebook run as few times as its checks need, on both cores. First nbval over
-# notebook 07, which trains the model that every later run of 07 reuses (torch trains on both
-# cores); then two lanes side by side (tools/side_by_side.sh):
+# notebook 07, which trains the model that every later run of 07 reuses, while npm installs the
+# pages' assets (tools/web-assets); then two lanes side by side (tools/side_by_side.sh):
 #   A: the unit tests; nbval again over every notebook on PyTorch's generic CPU path; the browser
-#      tests of the explorers, decks and anything else; the explorers under ipywidgets 7.7;
+#      tests of the explorers, the site and anything else; the explorers under ipywidgets 7.7;
 #   B: nbval over the other notebooks; each notebook in JupyterLab (Run All, its explorers, then
-#      every section again and each exercise with its solution) and two as RISE slideshows.
+#      every section again and each exercise with its solution), two as RISE slideshows, the decks.
 # Browser tests run in pytests of their own (named beside tests/, pytest drops tests/browser).
 # `make test NB=notebooks/03-....ipynb`: that notebook's checks only (see CONTRIBUTING.md).
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 TRAINS := notebooks/07-mnist-convnet.ipynb
-LANE_B_BROWSER := tests/browser/test_notebooks_in_lab.py tests/browser/test_slides.py
+LANE_B_BROWSER := tests/browser/test_notebooks_in_lab.py tests/browser/test_slides.py \
+  tests/browser/test_decks.py
 ifeq ($(origin NB),command line)
 test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/ensure_chromium.sh
@@ -69,9 +71,9 @@ test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/side_by_side.sh "$(GENERIC_CPU) $(PY) -m pytest $(NBVAL) $(NB)" \
 	  "$(PY) -m pytest $(LANE_B_BROWSER) -k '$(basename $(notdir $(NB)))'"
 else
-test: $(STAMP) data lint $(WEB_ASSETS)
+test: $(STAMP) data lint
 	tools/ensure_chromium.sh
-	$(PY) -m pytest $(NBVAL) $(TRAINS)
+	tools/side_by_side.sh "$(PY) -m pytest $(NBVAL) $(TRAINS)" "$(NPM_CI)"
 	tools/side_by_side.sh \
 	  "$(PY) -m pytest tests && $(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks && $(PY) -m pytest tests/browser $(LANE_B_BROWSER:%=--ignore=%) && $(WIDGETS7)" \
 	  "$(PY) -m pytest $(NBVAL) $(filter-out $(TRAINS),$(NOTEBOOKS)) && $(PY) -m pytest $(LANE_B_BROWSER)"
@@ -100,7 +102,7 @@ site: $(STAMP) $(WEB_ASSETS)
 web-assets: $(WEB_ASSETS)
 
 $(WEB_ASSETS): tools/web-assets/package.json tools/web-assets/package-lock.json
-	cd tools/web-assets && npm ci --ignore-scripts --no-audit --no-fund
+	$(NPM_CI)
 
 slides: $(STAMP) $(WEB_ASSETS)
 	rm -rf build/slides
