@@ -19,6 +19,7 @@ import os
 import re
 
 import pytest
+from axe_report import grave, record
 from explorer_notebook import (
     ACT,
     BAD_NUMBERS,
@@ -43,6 +44,7 @@ from explorer_notebook import (
 )
 from explorer_probe import LatencyReport, Probe
 from notebook_page import ARTIFACTS, keep_evidence, watch_console
+from site_pages import AXE, AXE_RUN
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +63,19 @@ def lab(lab_server, browser_context):
 def evidence(request, lab, lab_server):
     yield
     keep_evidence(request, lab.page, lab.page.console, lab_server)
+
+
+def test_the_explorers_have_no_grave_accessibility_violation(lab):
+    """axe-core on JupyterLab with the six explorers displayed: nothing critical or serious
+    inside an explorer (JupyterLab's own findings go to test-artifacts/accessibility.md)."""
+    page = lab.page
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(AXE_RUN, {"explorer": ".course-explorer"})
+    for v in violations:
+        for n in v["nodes"]:
+            n["where"] = "explorer" if n["where"] == "explorer" else "jupyterlab"
+    record("JupyterLab, the six explorers", violations)
+    assert grave(violations, ("explorer",)) == []
 
 
 @pytest.fixture(scope="module")
