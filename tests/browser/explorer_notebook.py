@@ -6,13 +6,10 @@ Labrador photo, a 16-value signal for the 1d stepper) into the server's folder, 
 JupyterLab (or Notebook 7), runs it and numbers its explorers; ``kernel``, ``control``,
 ``click_at`` and ``arrow`` are the small verbs of tests/browser/test_explorers_in_*.py.
 
-``static_page(folder)`` makes the same notebook, without the two explorers that run networks
-(the activation explorer and the photo classifier, whose pages need exported models), into a
-page with no kernel, as the course's site and decks are made: executed with its widget state
-stored (as tools/execute.py does), converted by nbconvert, the widget manager
-(@jupyter-widgets/html-manager, from tools/web-assets) and anywidget's front end beside it.
-``TYPED_FIELDS`` finds every field of every explorer a learner types into; ``BAD_NUMBERS`` is
-what the tests type there.
+``TEMPLATE`` and ``HTML_MANAGER`` make a page with no kernel of such a notebook, as the course's
+site and decks are (tests/browser/test_network_in_page.py; the site's own pages are tested by
+test_site.py). ``TYPED_FIELDS`` finds every field of every explorer a learner types into;
+``BAD_NUMBERS`` is what the tests type there.
 """
 
 from __future__ import annotations
@@ -21,16 +18,11 @@ import base64
 import io
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
-import anywidget
-import jinja2
 import nbformat
 from explorer_probe import watch
-from nbclient import NotebookClient
-from nbconvert import HTMLExporter
 from notebook_page import OpenNotebook
 from PIL import Image
 
@@ -102,8 +94,7 @@ BAD_NUMBERS = ["", "abc", "nan", "1e40", "-1e40", "1e20", "1,5"]
 ROOT = Path(__file__).resolve().parents[2]
 HTML_MANAGER = ROOT / "tools" / "web-assets" / "node_modules" / "@jupyter-widgets" / \
     "html-manager" / "dist"
-STATIC = [CONV, EDITOR, POOL, STEP]  # the explorers of the page without a kernel, in order
-# Where the static page says the notebook runs (drawing.js needsKernel links there).
+# Where a page without a kernel says the notebook runs (drawing.js needsKernel links there).
 RUN = {"binder": "https://mybinder.org/v2/gh/convnets-course/convnets-course/main",
        "colab": "https://colab.research.google.com/github/convnets-course/convnets-course"}
 # nbconvert's JupyterLab page without MathJax (the notebook has no maths), and with, before
@@ -132,30 +123,6 @@ def write_notebook(folder) -> None:
     path = folder / PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook(CELLS), path)
-
-
-def static_page(folder: Path) -> tuple[Path, nbformat.NotebookNode]:
-    """``folder/explorers.html``, the explorers of ``STATIC`` on a page with no kernel (its
-    files in ``folder/assets``), and the executed notebook it was made from."""
-    nb = notebook([SETUP] + [CELLS[1 + k] for k in STATIC])
-    NotebookClient(nb, timeout=300, kernel_name="python3", store_widget_state=True).execute()
-    assets = folder / "assets"
-    shutil.copytree(HTML_MANAGER, assets, ignore=shutil.ignore_patterns("*.map", "embed.js*",
-                                                                        "libembed-amd.js"))
-    shutil.copy2(ROOT / "tools" / "web-assets" / "node_modules" / "requirejs" / "require.js",
-                 assets / "require.js")
-    shutil.copy2(Path(anywidget.__file__).parent / "nbextension" / "index.js",
-                 assets / "anywidget.js")
-    host = {"kernel": False, "notebook": "explorers", "run": RUN, "assets": "assets"}
-    template = TEMPLATE.replace("COURSE_HOST", json.dumps(host))
-    exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader({"explorers.html.j2": template})],
-                            template_file="explorers.html.j2",
-                            require_js_url="assets/require.js",
-                            widget_renderer_url="assets/embed-amd.js")
-    html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "explorers"}})
-    page = folder / "explorers.html"
-    page.write_text(html, encoding="utf-8")
-    return page, nb
 
 
 def open_explorers(page, server, notebook7: bool = False) -> OpenNotebook:

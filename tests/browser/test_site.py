@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from explorer_notebook import arrow, click_at, control, output_cell
+from explorer_notebook import TYPED_FIELDS, arrow, click_at, control, output_cell
 from explorer_probe import Probe
 from notebook_page import ARTIFACTS
 from PIL import Image
@@ -117,7 +117,7 @@ def kernel_links(probe: Probe, selector: str) -> dict[str, str]:
 
 def test_conv_explorer(browser_context, site):
     name = "03-stride-padding-dilation.html"
-    page, conv, _ = explorer(browser_context, site, name)
+    page, conv, state = explorer(browser_context, site, name)
     root = conv.root
 
     def axes():
@@ -127,6 +127,10 @@ def test_conv_explorer(browser_context, site):
                       value(f"padding p, {side}"), value(f"dilation d, {side}")))
                 for side in ("rows", "columns")]
 
+    shape = state["check"]["shape"]  # PyTorch's answer when the notebook ran
+    assert conv.text(".course-check").startswith(
+        f"PyTorch, when the notebook ran: {control(root, 'PyTorch layer').input_value()} on a ")
+    assert conv.text(".course-check").endswith(f"gives ({', '.join(map(str, shape))}): agrees ✓")
     conv.change(arrow(control(root, "stride s, rows"), "ArrowLeft"), "stride, from keys")
     (h, rows), (w, cols) = axes()
     assert f"output {rows.output_size(h)}×{cols.output_size(w)}" in conv.text(".course-caption")
@@ -145,9 +149,19 @@ RESPONSE = re.compile(r"response (\d+)×(\d+): (\S+) \(blue\) to (\S+) \(red\)")
 
 
 def test_filter_editor(browser_context, site):
-    _, editor, state = explorer(browser_context, site, "02-convolution-2d.html")
+    page, editor, state = explorer(browser_context, site, "02-convolution-2d.html")
     root, bank, (h, w) = editor.root, state["bank"], state["shape"]
     digits = floats(state["bank_images"], len(bank), h, w)
+    assert digit_menu(root) == bank and len(bank) == 10 and state["index"] in bank
+    assert editor.text(".course-notes .course-needs-kernel").startswith(
+        f"This page holds 10 of the {state['count']} digits; choosing any other needs the "
+        "notebook running with a kernel")
+    assert set(kernel_links(editor, ".course-notes")) == {"Binder", "Colab"}
+    # torch's response saved with the notebook is drawn for the digit it was made for
+    assert root.locator(".course-pixels").nth(2).get_attribute("data-source") == "kernel"
+    owners = page.locator(TYPED_FIELDS).evaluate_all(
+        "(fields) => fields.map((f) => f.closest('.course-explorer') !== null)")
+    assert owners == [True] * 9  # the filter editor's nine weights, the page's only fields
     box = control(root, "weight, row 2, column 2")
     editor.change(lambda: (box.press("Control+a"), box.press_sequentially("-3")),
                   "typing a weight, key by key")
@@ -161,12 +175,38 @@ def test_filter_editor(browser_context, site):
     assert (int(shown[1]), int(shown[2])) == tuple(response.shape)
     assert float(shown[3]) == pytest.approx(float(response.min()), rel=2e-3, abs=1e-3)
     assert float(shown[4]) == pytest.approx(float(response.max()), rel=2e-3, abs=1e-3)
+    assert root.locator(".course-pixels").nth(2).get_attribute("data-source") == "browser"
+
+    # Bad input, without a kernel too: a decimal comma is quoted and the picture marked stale;
+    # two of the largest float32 weights overflow the response, which the picture counts.
+    editor.change(lambda: box.fill("1,5"), "a decimal comma")
+    assert editor.state()["stale"] and 'read "1,5"' in editor.state()["problems"]
+    editor.change(lambda: box.fill("-3"), "a number again")
+    assert not editor.state()["stale"] and editor.state()["problems"] == ""
+    for label in ("weight, row 1, column 1", "weight, row 1, column 2"):
+        editor.change(lambda label=label: control(root, label).fill("3.4e38"), label)
+    huge = weights.double().flatten()
+    huge[:2] = 3.4e38
+    exact = F.conv2d(digits[bank.index(digit)].double()[None, None], huge.view(1, 1, 3, 3))
+    overflowing = int(exact.float().isinf().sum())
+    assert overflowing > 0
+    assert (f"⚠ float32 overflows: {overflowing} ±∞ of {(h - 2) * (w - 2)} cells"
+            in editor.state()["warnings"])
+    editor.change(lambda: control(root, "preset").select_option("Laplacian"), "a preset")
+    assert not editor.state()["warnings"] and not editor.state()["stale"]
+
+
+def digit_menu(root) -> list[int]:
+    """The digits the explorer's digit menu offers."""
+    return [int(v) for v in control(root, "digit").locator("option").evaluate_all(
+        "(options) => options.map((o) => o.value)")]
 
 
 def test_pooling_explorer(browser_context, site):
     _, pool, state = explorer(browser_context, site, "04-pooling.html")
     root, bank, (h, w) = pool.root, state["bank"], state["shape"]
     digits = floats(state["bank_images"], len(bank), h, w)
+    assert digit_menu(root) == bank and len(bank) == 10
     menu = control(root, "digit")
     digit = other_digit(menu, bank)
     pool.change(lambda: menu.select_option(str(digit)), "a digit of the bank")
