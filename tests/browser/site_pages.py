@@ -33,8 +33,6 @@ from urllib.parse import unquote
 import nbformat
 from explorer_probe import watch
 
-from course_utils import onnx_export
-
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / "tools"
 sys.path.insert(0, str(TOOLS))
@@ -146,14 +144,9 @@ def built_site() -> Pages:
 
 @functools.cache
 def built_decks() -> Pages:
-    """The decks. Their in-page networks' files are the site's (write_page_assets writes the
-    same files for both, and exporting the networks takes longer than all the rest)."""
-    def build(folder: Path, notebooks: list[Path]) -> None:
-        decks.build(folder, notebooks, networks=False)
-        networks = Path(site_tool().ASSETS) / onnx_export.FOLDER
-        shutil.copytree(built_site().folder / networks, folder / decks.ASSETS / onnx_export.FOLDER)
-
-    return _built("course-decks-", build)
+    """The decks, as make slides writes them, in-page networks included (make test runs the
+    decks' tests beside the site's, in another process: each builds what it tests)."""
+    return _built("course-decks-", decks.build)
 
 
 @dataclass
