@@ -57,13 +57,15 @@ widgets7: $(STAMP)
 #   A: the unit tests; nbval again over every notebook on PyTorch's generic CPU path; the browser
 #      tests of the explorers, the site and anything else; the explorers under ipywidgets 7.7;
 #   B: nbval over the other notebooks; each notebook in JupyterLab (Run All, its explorers, then
-#      every section again and each exercise with its solution), two as RISE slideshows, the decks.
+#      every section again and each exercise with its solution), two as RISE slideshows, the decks,
+#      the networks in the page, the explorers in Notebook 7.
 # Browser tests run in pytests of their own (named beside tests/, pytest drops tests/browser).
 # `make test NB=notebooks/03-....ipynb`: that notebook's checks only (see CONTRIBUTING.md).
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 TRAINS := notebooks/07-mnist-convnet.ipynb
 LANE_B_BROWSER := tests/browser/test_notebooks_in_lab.py tests/browser/test_slides.py \
-  tests/browser/test_decks.py
+  tests/browser/test_decks.py tests/browser/test_network_in_page.py \
+  tests/browser/test_explorers_in_notebook7.py
 ifeq ($(origin NB),command line)
 test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/ensure_chromium.sh

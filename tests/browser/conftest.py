@@ -58,10 +58,14 @@ if KERNEL_PYTHON:  # absolute (the kernel starts elsewhere), symbolic links kept
     KERNEL_PYTHON = os.path.abspath(KERNEL_PYTHON)
 
 # JupyterLab user settings for the test server: never write the notebooks back, attach every
-# cell to the page (the tests look at all outputs), and ask no website for news.
+# cell to the page (the tests look at all outputs), ask no website for news, and change slides
+# without an animation (RISE's transition "none": test_slides.py walks every step of a deck, and
+# each step waited for the slide to stop moving: 03's deck took 33 s, now 12 s; what it checks on
+# each slide is the same).
 LAB_SETTINGS = {
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "jupyterlab-rise/plugin.jupyterlab-settings": {"transition": "none"},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
         "checkForUpdates": False,
