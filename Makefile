@@ -13,7 +13,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 GENERIC_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
 # Every front-end file the built pages load (site, slide decks): npm ci in tools/web-assets.
 WEB_ASSETS := tools/web-assets/node_modules/.package-lock.json
-NPM_CI := cd tools/web-assets && npm ci --ignore-scripts --no-audit --no-fund
+NPM_CI := npm ci --prefix tools/web-assets --ignore-scripts --no-audit --no-fund
 
 .PHONY: lab test venv data lint unit notebooks browser widgets7 execute clean slides student web-assets site
 
@@ -51,20 +51,24 @@ WIDGETS7 := tools/ipywidgets7_env.sh && COURSE_EXPECT_IPYWIDGETS=7 $(IPYW7)/bin/
 widgets7: $(STAMP)
 	$(WIDGETS7)
 
-# Everything, each notebook run as few times as its checks need, on both cores. First nbval over
-# notebook 07, which trains the model that every later run of 07 reuses, while npm installs the
-# pages' assets (tools/web-assets); then two lanes side by side (tools/side_by_side.sh):
-#   A: the unit tests; nbval again over every notebook on PyTorch's generic CPU path; the browser
-#      tests of the explorers, the site and anything else; the explorers under ipywidgets 7.7;
-#   B: nbval over the other notebooks; each notebook in JupyterLab (Run All, its explorers, then
-#      every section again and each exercise with its solution), two as RISE slideshows, the decks,
-#      the networks in the page, the explorers in Notebook 7.
+# Everything, each notebook run as few times as its checks need, on both cores, in two steps of
+# two lanes each (tools/side_by_side.sh):
+#   1. nbval over notebook 07, which trains the model that every later run of 07 reuses, then
+#      nbval again over every notebook on PyTorch's generic CPU path (07 reuses that model);
+#      beside them, npm installs the pages' assets (tools/web-assets), the unit tests run, then
+#      the explorers' kernel side under ipywidgets 7.7 (Colab's);
+#   2. the browser tests of the explorers (in JupyterLab and Notebook 7), the site, the decks and
+#      the networks in the page; beside them, nbval over the other notebooks, then each notebook
+#      in JupyterLab (Run All, its explorers, every section again and each exercise with its
+#      solution), and two as RISE slideshows.
+# Nothing in step 1's second lane needs the trained model; everything in step 2 may.
 # Browser tests run in pytests of their own (named beside tests/, pytest drops tests/browser).
 # `make test NB=notebooks/03-....ipynb`: that notebook's checks only (see CONTRIBUTING.md).
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 TRAINS := notebooks/07-mnist-convnet.ipynb
-LANE_B_BROWSER := tests/browser/test_notebooks_in_lab.py tests/browser/test_slides.py \
-  tests/browser/test_decks.py tests/browser/test_network_in_page.py \
+LANE_B_BROWSER := tests/browser/test_notebooks_in_lab.py tests/browser/test_slides.py
+# One notebook's browser tests, chosen by its name (-k): JupyterLab, its slideshow, its deck.
+NB_BROWSER := $(LANE_B_BROWSER) tests/browser/test_decks.py tests/browser/test_network_in_page.py \
   tests/browser/test_explorers_in_notebook7.py
 # Side by side, each pytest's kernels would spin on a core another lane needs: PyTorch's OpenMP
 # threads, once done, wait asleep (OMP_WAIT_POLICY=PASSIVE; the numbers are the same). Measured
@@ -75,13 +79,15 @@ test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/ensure_chromium.sh
 	$(PY) -m pytest $(NBVAL) $(NB)
 	tools/side_by_side.sh "$(GENERIC_CPU) $(PY) -m pytest $(NBVAL) $(NB)" \
-	  "$(PY) -m pytest $(LANE_B_BROWSER) -k '$(basename $(notdir $(NB)))'"
+	  "$(PY) -m pytest $(NB_BROWSER) -k '$(basename $(notdir $(NB)))'"
 else
 test: $(STAMP) data lint
 	tools/ensure_chromium.sh
-	tools/side_by_side.sh "$(PY) -m pytest $(NBVAL) $(TRAINS)" "$(NPM_CI)"
 	tools/side_by_side.sh \
-	  "$(PY) -m pytest tests && $(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks && $(PY) -m pytest tests/browser $(LANE_B_BROWSER:%=--ignore=%) && $(WIDGETS7)" \
+	  "$(PY) -m pytest $(NBVAL) $(TRAINS) && $(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks" \
+	  "$(NPM_CI) && $(PY) -m pytest tests && $(WIDGETS7)"
+	tools/side_by_side.sh \
+	  "$(PY) -m pytest tests/browser $(LANE_B_BROWSER:%=--ignore=%)" \
 	  "$(PY) -m pytest $(NBVAL) $(filter-out $(TRAINS),$(NOTEBOOKS)) && $(PY) -m pytest $(LANE_B_BROWSER)"
 endif
 

@@ -123,14 +123,29 @@ def _nbval_notebooks(runs) -> list[str]:
 
 
 def test_the_test_command_runs_every_notebook_once_through_nbval_and_07_first():
+    """07's nbval trains the model every later run of 07 (and the browser tests) reuse: it is
+    the first command of its lane, whatever else that step runs beside it needs no model
+    (no notebook, no browser), and the generic pass over 07 comes after it in its lane."""
     steps = _test_command()
     default = _nbval_notebooks(_pytest_runs(_commands(steps), generic=False))
     assert sorted(default) == [f"notebooks/{p.name}" for p in NOTEBOOKS], default
     trains = next(i for i, step in enumerate(steps)
-                  if _nbval_notebooks(_pytest_runs(_commands([step]), generic=False)))
-    assert _nbval_notebooks(_pytest_runs(_commands([steps[trains]]))) == [
-        "notebooks/07-mnist-convnet.ipynb"], "07 runs alone first: it trains what the rest reuse"
-    assert any(len(step) == 2 for step in steps[trains + 1:]), "then two lanes side by side"
+                  if _nbval_notebooks(_pytest_runs(_commands([step]))))
+    assert all(len(step) == 1 and not _pytest_runs(step[0]) for step in steps[:trains])
+    (lane,) = [lane for lane in steps[trains] if _nbval_notebooks(_pytest_runs(lane))]
+    assert _nbval_notebooks(_pytest_runs(lane[:1], generic=False)) == [
+        "notebooks/07-mnist-convnet.ipynb"], "07 runs first: it trains what the rest reuse"
+    for other in steps[trains]:
+        if other is not lane:
+            runs = _pytest_runs(other)
+            assert not _nbval_notebooks(runs), f"beside 07's training: {runs}"
+            assert not any(a.startswith("tests/browser") for r in runs for a in r), runs
+    generic_07 = [i for i, command in enumerate(lane) if "notebooks/07-mnist-convnet.ipynb"
+                  in _nbval_notebooks(_pytest_runs([command], generic=True))]
+    later = _nbval_notebooks(_pytest_runs(_commands(steps[trains + 1:]), generic=True))
+    assert generic_07 > [0] or "notebooks/07-mnist-convnet.ipynb" in later, lane
+    assert len(steps[trains]) == 2 and any(len(step) == 2 for step in steps[trains + 1:]), \
+        "two lanes side by side"
 
 
 def test_the_test_command_runs_nbval_again_on_the_generic_cpu_path():

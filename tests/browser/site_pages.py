@@ -144,8 +144,9 @@ def built_site() -> Pages:
 
 @functools.cache
 def built_decks() -> Pages:
-    """The decks, as make slides writes them, in-page networks included (make test runs the
-    decks' tests beside the site's, in another process: each builds what it tests)."""
+    """The decks, as make slides writes them, in-page networks included (built apart from the
+    site, as make slides builds them; in the same session as the site, the networks' export is
+    made once: course_utils.onnx_export keeps it)."""
     return _built("course-decks-", decks.build)
 
 
