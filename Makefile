@@ -57,19 +57,19 @@ widgets7: $(STAMP)
 #      nbval again over every notebook on PyTorch's generic CPU path (07 reuses that model);
 #      beside them, npm installs the pages' assets (tools/web-assets), the unit tests run, then
 #      the explorers' kernel side under ipywidgets 7.7 (Colab's);
-#   2. the browser tests of the explorers (in JupyterLab and Notebook 7), the site, the decks and
-#      the networks in the page; beside them, nbval over the other notebooks, then each notebook
-#      in JupyterLab (Run All, its explorers, every section again and each exercise with its
-#      solution), and two as RISE slideshows.
+#   2. the browser tests of the explorers in JupyterLab, the site, the decks and the networks in
+#      the page; beside them, nbval over the other notebooks, then each notebook in JupyterLab
+#      (Run All, its explorers, every section again and each exercise with its solution), two
+#      as RISE slideshows, and the explorers in Notebook 7.
 # Nothing in step 1's second lane needs the trained model; everything in step 2 may.
 # Browser tests run in pytests of their own (named beside tests/, pytest drops tests/browser).
 # `make test NB=notebooks/03-....ipynb`: that notebook's checks only (see CONTRIBUTING.md).
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 TRAINS := notebooks/07-mnist-convnet.ipynb
-LANE_B_BROWSER := tests/browser/test_notebooks_in_lab.py tests/browser/test_slides.py
-# One notebook's browser tests, chosen by its name (-k): JupyterLab, its slideshow, its deck.
-NB_BROWSER := $(LANE_B_BROWSER) tests/browser/test_decks.py tests/browser/test_network_in_page.py \
+LANE_B_BROWSER := tests/browser/test_notebooks_in_lab.py tests/browser/test_slides.py \
   tests/browser/test_explorers_in_notebook7.py
+# One notebook's browser tests, chosen by its name (-k): JupyterLab, its slideshow, its deck.
+NB_BROWSER := $(LANE_B_BROWSER) tests/browser/test_decks.py tests/browser/test_network_in_page.py
 # Side by side, each pytest's kernels would spin on a core another lane needs: PyTorch's OpenMP
 # threads, once done, wait asleep (OMP_WAIT_POLICY=PASSIVE; the numbers are the same). Measured
 # beside the generic pass, notebook 07 in JupyterLab took 60 s with spinning threads, 35 s without.
