@@ -10,14 +10,15 @@ of each kind of process (kernels, Chromium, pytest, npm, ...).
 figure is the one the 10-minute budget is about. Without it, ``make test`` runs here, reusing
 .venv.
 
-While it runs, the benchmark reads /proc twice a second: the whole machine's idle time, and the
-CPU time of every process, by kind (its command line). A small pytest plugin (``-p``, through
+While it runs, the benchmark samples (psutil) twice a second the whole machine's idle time and
+the CPU time of every process, by kind (its command line). A small pytest plugin (``-p``, through
 ``PYTEST_ADDOPTS`` and ``PYTHONPATH``) notes when each pytest run and each test starts and ends.
 It writes a Markdown report (``--out``, default ``test-artifacts/test-command.md``): the
 machine, the wall time and exit status, each pytest run with its start and end (seconds from the
 command's start) and its longest test files, the idle core-seconds, and the CPU time by kind.
 
-Linux only (/proc); a benchmark, not a test: nothing in make test runs it.
+It needs make and bash (what make test needs); a benchmark, not a test: nothing in make test
+runs it.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
-HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 PLUGIN = '''
 import json, os, sys, time
@@ -77,56 +79,48 @@ def kind(cmd: list[str]) -> str:
         return "pip"
     if "ruff" in line:
         return "ruff"
-    if cmd and cmd[0].endswith(("python", "python3")) or "python" in (cmd[0] if cmd else ""):
+    if "python" in cmd[0]:
         return "other Python (subprocesses of tests, make data, ...)"
     return "other"
 
 
 class Sampler(threading.Thread):
-    """Reads /proc every ``every`` s until stopped: idle fraction per sample, CPU by kind."""
+    """Every ``every`` s until stopped (psutil): the machine's idle core-seconds since the last
+    sample, and the CPU time each process used since then, by kind. The kind is read from the
+    process's command line at each sample (a Chromium renderer forked from the zygote counts as
+    a renderer once it has renamed itself); what a process used before the first sample (a
+    process already running) is not counted, nor what one uses in its last half second."""
 
     def __init__(self, every: float = 0.5):
         super().__init__(daemon=True)
         self.every, self.stopped = every, threading.Event()
         self.idle: list[tuple[float, float]] = []  # (time, idle core-seconds since the last)
         self.cpu: collections.Counter = collections.Counter()
-        self._seen: dict[tuple[str, str], list] = {}
+        self._used: dict[tuple[int, float], float] = {}  # (pid, start) -> CPU seconds so far
 
     @staticmethod
-    def _machine() -> tuple[int, int]:
-        with open("/proc/stat") as f:
-            values = [int(v) for v in f.readline().split()[1:]]
-        return values[3] + values[4], sum(values)
+    def _idle() -> float:
+        times = psutil.cpu_times()  # summed over cores
+        return times.idle + getattr(times, "iowait", 0.0)
 
-    def _processes(self) -> None:
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit() or int(pid) == os.getpid():
-                continue
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    stat = f.read()
-                fields = stat[stat.rindex(")") + 2:].split()
-                ticks, started = int(fields[11]) + int(fields[12]), fields[19]
-                key = (pid, started)
-                if key not in self._seen:
-                    with open(f"/proc/{pid}/cmdline") as f:
-                        cmd = [p for p in f.read().split("\0") if p]
-                    if not cmd:  # a kernel thread
-                        continue
-                    self._seen[key] = [0, kind(cmd)]
-                before, what = self._seen[key]
-                if ticks > before:
-                    self.cpu[what] += (ticks - before) / HZ
-                    self._seen[key][0] = ticks
-            except (OSError, ValueError, IndexError):
-                continue  # gone meanwhile
+    def _processes(self, count: bool = True) -> None:
+        for proc in psutil.process_iter(["cmdline", "cpu_times", "create_time"]):
+            info = proc.info
+            if proc.pid == os.getpid() or not info["cmdline"] or info["cpu_times"] is None:
+                continue  # this benchmark, a kernel thread, or a process gone meanwhile
+            key = (proc.pid, info["create_time"])
+            used = info["cpu_times"].user + info["cpu_times"].system
+            before = self._used.get(key, 0.0 if count else used)
+            self._used[key] = used
+            if used > before:
+                self.cpu[kind(info["cmdline"])] += used - before
 
     def run(self) -> None:
-        previous = self._machine()
-        self._processes()
+        previous = self._idle()
+        self._processes(count=False)
         while not self.stopped.wait(self.every):
-            now = self._machine()
-            self.idle.append((time.time(), (now[0] - previous[0]) / HZ))  # summed over cores
+            now = self._idle()
+            self.idle.append((time.time(), now - previous))
             previous = now
             self._processes()
 
@@ -211,8 +205,6 @@ def main(argv=None) -> int:
                         help="run .ci/run in a fresh clone (the venv made from nothing)")
     parser.add_argument("--out", type=Path, default=ROOT / "test-artifacts" / "test-command.md")
     args = parser.parse_args(argv)
-    if not Path("/proc/stat").exists():
-        parser.error("this benchmark reads /proc: it runs on Linux only")
     shared = ROOT.parent / "shared"
     with tempfile.TemporaryDirectory(prefix="bench-test-command-") as scratch:
         scratch = Path(scratch)
