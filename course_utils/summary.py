@@ -23,7 +23,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.overrides import TorchFunctionMode
-from torch.utils.flop_counter import FlopCounterMode
 
 
 @dataclass(frozen=True)
@@ -206,6 +205,10 @@ class _Recorder(TorchFunctionMode):
         if self.depth or getattr(func, "__name__", "") == "__get__":
             # inside a leaf module, or an attribute read (x.shape)
             return func(*args, **(kwargs or {}))
+        # imported here: torch.utils.flop_counter imports triton (0.3 s), and notebooks that
+        # only draw blocks never summarise
+        from torch.utils.flop_counter import FlopCounterMode
+
         with FlopCounterMode(display=False) as flops:  # the products of F.linear, x @ w...
             result = func(*args, **(kwargs or {}))
         given = list(_tensors(list(args))) + list(_tensors(kwargs or {}))

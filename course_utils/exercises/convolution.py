@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import course_utils.convolution
+from course_utils.arithmetic import conv_output_size
 from course_utils.exercises import (
     CONVOLUTION,
     IN_PLACE,
@@ -436,9 +437,10 @@ def _weights_and_image_size() -> Question:
     layer, sizes = nn.Conv2d(3, 16, kernel_size=5), (32, 256)
     count = sum(p.numel() for p in layer.parameters())
     ratio = (sizes[1] // sizes[0]) ** 2
-    with torch.device("meta"):
-        maps = [size_text(F.conv2d(torch.empty(1, 3, n, n), torch.empty(layer.weight.shape))
-                          .shape[1:]) for n in sizes]
+    # The output's size by the arithmetic nn.Conv2d uses (a meta-device conv2d would import
+    # torch's symbolic shapes and SymPy, a second of every kernel's start on a slow machine).
+    maps = [size_text((layer.out_channels, *(conv_output_size(n, k) for k in layer.kernel_size)))
+            for n in sizes]
 
     def right() -> str:
         try:
