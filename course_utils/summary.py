@@ -191,6 +191,12 @@ class _Recorder(TorchFunctionMode):
 
     def __init__(self, rows: list):
         super().__init__()
+        # imported by the first summary, not by course_utils.summary: torch.utils.flop_counter
+        # imports triton (0.3 s of a kernel's start), and notebooks that only draw blocks never
+        # summarise
+        from torch.utils.flop_counter import FlopCounterMode
+
+        self.flop_counter = FlopCounterMode
         self.rows = rows
         self.depth = 0
         self.counted: set[int] = set()
@@ -205,11 +211,7 @@ class _Recorder(TorchFunctionMode):
         if self.depth or getattr(func, "__name__", "") == "__get__":
             # inside a leaf module, or an attribute read (x.shape)
             return func(*args, **(kwargs or {}))
-        # imported here: torch.utils.flop_counter imports triton (0.3 s), and notebooks that
-        # only draw blocks never summarise
-        from torch.utils.flop_counter import FlopCounterMode
-
-        with FlopCounterMode(display=False) as flops:  # the products of F.linear, x @ w...
+        with self.flop_counter(display=False) as flops:  # the products of F.linear, x @ w...
             result = func(*args, **(kwargs or {}))
         given = list(_tensors(list(args))) + list(_tensors(kwargs or {}))
         out = next(_tensors(result), None)

@@ -439,7 +439,9 @@ def _weights_and_image_size() -> Question:
     ratio = (sizes[1] // sizes[0]) ** 2
     # The output's size by the arithmetic nn.Conv2d uses (a meta-device conv2d would import
     # torch's symbolic shapes and SymPy, a second of every kernel's start on a slow machine).
-    maps = [size_text((layer.out_channels, *(conv_output_size(n, k) for k in layer.kernel_size)))
+    axes = list(zip(layer.kernel_size, layer.stride, layer.padding, layer.dilation,
+                    strict=True))
+    maps = [size_text((layer.out_channels, *(conv_output_size(n, *axis) for axis in axes)))
             for n in sizes]
 
     def right() -> str:
