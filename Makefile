@@ -51,21 +51,24 @@ WIDGETS7 := tools/ipywidgets7_env.sh && COURSE_EXPECT_IPYWIDGETS=7 $(IPYW7)/bin/
 widgets7: $(STAMP)
 	$(WIDGETS7)
 
-# Everything, each notebook run as few times as its checks need, on both cores, in two steps of
-# two lanes each (tools/side_by_side.sh):
+# Everything, each notebook run as few times as its checks need, on both cores: the virtual
+# environment beside npm installing the pages' assets (tools/web-assets), the data and lint,
+# then two steps of two lanes each (tools/side_by_side.sh):
 #   1. nbval over notebook 07, which trains the model that every later run of 07 reuses, then
-#      nbval again over every notebook on PyTorch's generic CPU path (07 reuses that model);
-#      beside them, npm installs the pages' assets (tools/web-assets), the unit tests run, then
-#      the explorers' kernel side under ipywidgets 7.7 (Colab's);
+#      nbval again over notebook 07 and the first notebooks on PyTorch's generic CPU path (07
+#      reuses that model); beside them, the unit tests, the explorers' kernel side under
+#      ipywidgets 7.7 (Colab's), then the generic pass over the last notebooks;
 #   2. the browser tests of the explorers in JupyterLab, the site, the decks and the networks in
-#      the page; beside them, nbval over the other notebooks, then each notebook in JupyterLab
-#      (Run All, its explorers, every section again and each exercise with its solution), two
-#      as RISE slideshows, and the explorers in Notebook 7.
+#      the page; beside them, each notebook in JupyterLab (Run All, its outputs compared with the
+#      saved ones as nbval compares them, its explorers, every section again and each exercise
+#      with its solution), two as RISE slideshows, and the explorers in Notebook 7.
 # Nothing in step 1's second lane needs the trained model; everything in step 2 may.
 # Browser tests run in pytests of their own (named beside tests/, pytest drops tests/browser).
 # `make test NB=notebooks/03-....ipynb`: that notebook's checks only (see CONTRIBUTING.md).
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 TRAINS := notebooks/07-mnist-convnet.ipynb
+# The generic CPU pass over these runs in step 1's second lane (the two lanes then end together).
+GENERIC_LANE_B := $(filter notebooks/05-% notebooks/06-% notebooks/08-%,$(NOTEBOOKS))
 LANE_B_BROWSER := tests/browser/test_notebooks_in_lab.py tests/browser/test_slides.py \
   tests/browser/test_explorers_in_notebook7.py
 # One notebook's browser tests, chosen by its name (-k): JupyterLab, its slideshow, its deck.
@@ -74,6 +77,10 @@ NB_BROWSER := $(LANE_B_BROWSER) tests/browser/test_decks.py tests/browser/test_n
 # threads, once done, wait asleep (OMP_WAIT_POLICY=PASSIVE; the numbers are the same). Measured
 # beside the generic pass, notebook 07 in JupyterLab took 60 s with spinning threads, 35 s without.
 test: export OMP_WAIT_POLICY := PASSIVE
+# Its prerequisites two at a time: npm installs the pages' assets while pip makes .venv.
+ifeq ($(MAKECMDGOALS),test)
+MAKEFLAGS += --jobs=2
+endif
 ifeq ($(origin NB),command line)
 test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/ensure_chromium.sh
@@ -81,14 +88,16 @@ test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/side_by_side.sh "$(GENERIC_CPU) $(PY) -m pytest $(NBVAL) $(NB)" \
 	  "$(PY) -m pytest $(NB_BROWSER) -k '$(basename $(notdir $(NB)))'"
 else
-test: $(STAMP) data lint
+test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/ensure_chromium.sh
 	tools/side_by_side.sh \
-	  "$(PY) -m pytest $(NBVAL) $(TRAINS) && $(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks" \
-	  "$(NPM_CI) && $(PY) -m pytest tests && $(WIDGETS7)"
+	  "$(PY) -m pytest $(NBVAL) $(TRAINS) && \
+	   $(GENERIC_CPU) $(PY) -m pytest $(NBVAL) $(filter-out $(GENERIC_LANE_B),$(NOTEBOOKS))" \
+	  "$(PY) -m pytest tests && $(WIDGETS7) && \
+	   $(GENERIC_CPU) $(PY) -m pytest $(NBVAL) $(GENERIC_LANE_B)"
 	tools/side_by_side.sh \
 	  "$(PY) -m pytest tests/browser $(LANE_B_BROWSER:%=--ignore=%)" \
-	  "$(PY) -m pytest $(NBVAL) $(filter-out $(TRAINS),$(NOTEBOOKS)) && $(PY) -m pytest $(LANE_B_BROWSER)"
+	  "$(PY) -m pytest $(LANE_B_BROWSER)"
 endif
 
 # Re-execute notebooks top to bottom in place (all, or NB=notebooks/03-....ipynb), headers first,

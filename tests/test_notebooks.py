@@ -122,28 +122,48 @@ def _nbval_notebooks(runs) -> list[str]:
     return found
 
 
-def test_the_test_command_runs_every_notebook_once_through_nbval_and_07_first():
-    """07's nbval trains the model every later run of 07 (and the browser tests) reuse: it is
-    the first command of its lane, whatever else that step runs beside it needs no model
-    (no notebook, no browser), and the generic pass over 07 comes after it in its lane."""
+LAB = "tests/browser/test_notebooks_in_lab.py"
+
+
+def _trains(path: Path) -> bool:
+    """Whether a notebook trains the model, or reuses the one its first run saved."""
+    nb = nbformat.read(path, as_version=4)
+    return any("train_or_load(" in c.source for c in nb.cells if c.cell_type == "code")
+
+
+def test_the_test_command_compares_every_notebook_once_and_07_first():
+    """Each notebook's outputs are compared with the saved ones on the default CPU path: by
+    nbval, or by the JupyterLab test, which compares every notebook's Run All as nbval would
+    (tests/browser/nbval_compare.py); no notebook goes through nbval twice, and only 07, which
+    trains the model that every later run of 07 (and the browser tests) reuse, goes through
+    nbval before the browser: it is the first command of its lane, whatever runs beside it
+    needs no model (no notebook that trains, no browser), and the generic pass over 07 comes
+    after it in its lane."""
     steps = _test_command()
     default = _nbval_notebooks(_pytest_runs(_commands(steps), generic=False))
-    assert sorted(default) == [f"notebooks/{p.name}" for p in NOTEBOOKS], default
+    assert len(default) == len(set(default)), default
+    lab = [args for args in _pytest_runs(_commands(steps), generic=False)
+           if LAB in args and "-k" not in args]
+    assert len(lab) == 1, lab
+    assert default == ["notebooks/07-mnist-convnet.ipynb"], default
+    assert [p.name for p in NOTEBOOKS if _trains(p)] == ["07-mnist-convnet.ipynb"]
     trains = next(i for i, step in enumerate(steps)
                   if _nbval_notebooks(_pytest_runs(_commands([step]))))
     assert all(len(step) == 1 and not _pytest_runs(step[0]) for step in steps[:trains])
-    (lane,) = [lane for lane in steps[trains] if _nbval_notebooks(_pytest_runs(lane))]
+    (lane,) = [lane for lane in steps[trains] if _nbval_notebooks(_pytest_runs(lane[:1]))]
     assert _nbval_notebooks(_pytest_runs(lane[:1], generic=False)) == [
         "notebooks/07-mnist-convnet.ipynb"], "07 runs first: it trains what the rest reuse"
     for other in steps[trains]:
         if other is not lane:
             runs = _pytest_runs(other)
-            assert not _nbval_notebooks(runs), f"beside 07's training: {runs}"
+            beside = _nbval_notebooks(runs)
+            assert not any(_trains(ROOT / nb) for nb in beside), f"beside 07's training: {runs}"
             assert not any(a.startswith("tests/browser") for r in runs for a in r), runs
     generic_07 = [i for i, command in enumerate(lane) if "notebooks/07-mnist-convnet.ipynb"
                   in _nbval_notebooks(_pytest_runs([command], generic=True))]
     later = _nbval_notebooks(_pytest_runs(_commands(steps[trains + 1:]), generic=True))
     assert (generic_07 and generic_07[0] > 0) or "notebooks/07-mnist-convnet.ipynb" in later, lane
+    assert not any(LAB in args for args in _pytest_runs(_commands(steps[:trains + 1])))
     assert len(steps[trains]) == 2 and any(len(step) == 2 for step in steps[trains + 1:]), \
         "two lanes side by side"
 

@@ -129,6 +129,11 @@ CELL_PROBLEMS = """() => {
   return problems;
 }"""
 
+# Each code cell's outputs, as the notebook model holds them (nbformat JSON), in order.
+CODE_OUTPUTS = """() => window.__course.panel.content.widgets
+  .filter((cell) => cell.model.type === 'code')
+  .map((cell) => cell.model.outputs.toJSON())"""
+
 # Runs code in the notebook's kernel (as a cell would, without a cell) and returns its stdout.
 EXECUTE = """async (code) => {
   const kernel = window.__course.panel.sessionContext.session.kernel;
@@ -218,6 +223,10 @@ class OpenNotebook:
         run = self.page.evaluate("() => window.__course.run")
         assert run.get("ok", False), f"{self.path}: 'Run All Cells' did not succeed: {run}"
         return time.monotonic() - start
+
+    def outputs(self) -> list[list[dict]]:
+        """Each code cell's outputs (nbformat JSON, as the page's notebook model holds them)."""
+        return self.page.evaluate(CODE_OUTPUTS)
 
     def execute(self, code: str) -> str:
         """What ``code`` prints when the notebook's kernel runs it."""

@@ -1,9 +1,12 @@
 """Every notebook, run top to bottom in JupyterLab in headless Chromium, then gone back over.
 
 For each notebooks/*.ipynb (collected when the tests are, so new notebooks are covered):
-run all cells, wait for the kernel to be idle, then check that no cell has an error output and
-every widget rendered (no "Error displaying widget", none still "Loading widget"). Then, in every
-explorer (``.course-explorer``), press an arrow key on each slider the way a learner would and
+run all cells, wait for the kernel to be idle, then check that no cell has an error output,
+that the outputs agree with the saved ones as ``pytest --nbval`` compares them
+(nbval_compare.py; ``make test`` runs nbval itself on this CPU path only over 07, whose first
+run trains the model the others reuse), and that every widget rendered (no "Error displaying
+widget", none still "Loading widget"). Then, in every explorer (``.course-explorer``), press an
+arrow key on each slider the way a learner would and
 check that the picture is redrawn (test_explorers_in_lab.py operates each explorer in depth).
 
 Then, in the kernel as Run All left it, what a learner does next: go back a section and run it
@@ -34,6 +37,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from explorer_probe import Probe, watch
+from nbval_compare import compare_notebook
 from notebook_sections import exercise_cells, sections
 from tree_memory import TreeMemory
 
@@ -136,12 +140,15 @@ def memory_rows():
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOK_PATHS, ids=lambda p: p.stem)
-def test_notebook_in_jupyterlab(notebook, lab_server, open_in_shared_lab, memory_rows):
+def test_notebook_in_jupyterlab(request, notebook, lab_server, open_in_shared_lab, memory_rows):
     opened = open_in_shared_lab(notebook.name)
     page = opened.page
     kernel = lab_server.kernel_process(opened.kernel_id)
     sampler = TreeMemory(kernel)
     seconds = opened.run_all(RUN_TIMEOUT)
+    differ = compare_notebook(request.session, notebook, opened.outputs())
+    assert not differ, f"{notebook.name}, run in JupyterLab, against its saved outputs " \
+        "(nbval's comparison):\n" + "\n\n".join(differ)
 
     deadline = time.monotonic() + WIDGET_TIMEOUT
     widgets = page.evaluate(WIDGET_STATE)
