@@ -55,9 +55,9 @@ widgets7: $(STAMP)
 # environment beside npm installing the pages' assets (tools/web-assets), the data and lint,
 # then two steps of two lanes each (tools/side_by_side.sh):
 #   1. nbval over notebook 07, which trains the model that every later run of 07 reuses, then
-#      nbval again over notebook 07 and the first notebooks on PyTorch's generic CPU path (07
-#      reuses that model); beside them, the unit tests, the explorers' kernel side under
-#      ipywidgets 7.7 (Colab's), then the generic pass over the last notebooks;
+#      nbval again over every notebook on PyTorch's generic CPU path (07 reuses that model);
+#      beside them, the unit tests, then the explorers' kernel side under ipywidgets 7.7
+#      (Colab's);
 #   2. the browser tests of the explorers in JupyterLab, the site, the decks and the networks in
 #      the page; beside them, each notebook in JupyterLab (Run All, its outputs compared with the
 #      saved ones as nbval compares them, its explorers, every section again and each exercise
@@ -67,8 +67,6 @@ widgets7: $(STAMP)
 # `make test NB=notebooks/03-....ipynb`: that notebook's checks only (see CONTRIBUTING.md).
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 TRAINS := notebooks/07-mnist-convnet.ipynb
-# The generic CPU pass over these runs in step 1's second lane (the two lanes then end together).
-GENERIC_LANE_B := $(filter notebooks/05-% notebooks/06-% notebooks/08-%,$(NOTEBOOKS))
 LANE_B_BROWSER := tests/browser/test_notebooks_in_lab.py tests/browser/test_slides.py \
   tests/browser/test_explorers_in_notebook7.py
 # One notebook's browser tests, chosen by its name (-k): JupyterLab, its slideshow, its deck.
@@ -91,10 +89,8 @@ else
 test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/ensure_chromium.sh
 	tools/side_by_side.sh \
-	  "$(PY) -m pytest $(NBVAL) $(TRAINS) && \
-	   $(GENERIC_CPU) $(PY) -m pytest $(NBVAL) $(filter-out $(GENERIC_LANE_B),$(NOTEBOOKS))" \
-	  "$(PY) -m pytest tests && $(WIDGETS7) && \
-	   $(GENERIC_CPU) $(PY) -m pytest $(NBVAL) $(GENERIC_LANE_B)"
+	  "$(PY) -m pytest $(NBVAL) $(TRAINS) && $(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks" \
+	  "$(PY) -m pytest tests && $(WIDGETS7)"
 	tools/side_by_side.sh \
 	  "$(PY) -m pytest tests/browser $(LANE_B_BROWSER:%=--ignore=%)" \
 	  "$(PY) -m pytest $(LANE_B_BROWSER)"
