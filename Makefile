@@ -51,13 +51,12 @@ WIDGETS7 := tools/ipywidgets7_env.sh && COURSE_EXPECT_IPYWIDGETS=7 $(IPYW7)/bin/
 widgets7: $(STAMP)
 	$(WIDGETS7)
 
-# Everything, each notebook run as few times as its checks need, on both cores: the virtual
-# environment beside npm installing the pages' assets (tools/web-assets), the data and lint,
-# then two steps of two lanes each (tools/side_by_side.sh):
+# Everything, each notebook run as few times as its checks need, on both cores, in two steps of
+# two lanes each (tools/side_by_side.sh):
 #   1. nbval over notebook 07, which trains the model that every later run of 07 reuses, then
 #      nbval again over every notebook on PyTorch's generic CPU path (07 reuses that model);
-#      beside them, the unit tests, then the explorers' kernel side under ipywidgets 7.7
-#      (Colab's);
+#      beside them, npm installs the pages' assets (tools/web-assets), the unit tests run, then
+#      the explorers' kernel side under ipywidgets 7.7 (Colab's);
 #   2. the browser tests of the explorers in JupyterLab, the site, the decks and the networks in
 #      the page; beside them, each notebook in JupyterLab (Run All, its outputs compared with the
 #      saved ones as nbval compares them, its explorers, every section again and each exercise
@@ -75,10 +74,6 @@ NB_BROWSER := $(LANE_B_BROWSER) tests/browser/test_decks.py tests/browser/test_n
 # threads, once done, wait asleep (OMP_WAIT_POLICY=PASSIVE; the numbers are the same). Measured
 # beside the generic pass, notebook 07 in JupyterLab took 60 s with spinning threads, 35 s without.
 test: export OMP_WAIT_POLICY := PASSIVE
-# Its prerequisites two at a time: npm installs the pages' assets while pip makes .venv.
-ifeq ($(MAKECMDGOALS),test)
-MAKEFLAGS += --jobs=2
-endif
 ifeq ($(origin NB),command line)
 test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/ensure_chromium.sh
@@ -86,11 +81,11 @@ test: $(STAMP) data lint $(WEB_ASSETS)
 	tools/side_by_side.sh "$(GENERIC_CPU) $(PY) -m pytest $(NBVAL) $(NB)" \
 	  "$(PY) -m pytest $(NB_BROWSER) -k '$(basename $(notdir $(NB)))'"
 else
-test: $(STAMP) data lint $(WEB_ASSETS)
+test: $(STAMP) data lint
 	tools/ensure_chromium.sh
 	tools/side_by_side.sh \
 	  "$(PY) -m pytest $(NBVAL) $(TRAINS) && $(GENERIC_CPU) $(PY) -m pytest $(NBVAL) notebooks" \
-	  "$(PY) -m pytest tests && $(WIDGETS7)"
+	  "$(NPM_CI) && $(PY) -m pytest tests && $(WIDGETS7)"
 	tools/side_by_side.sh \
 	  "$(PY) -m pytest tests/browser $(LANE_B_BROWSER:%=--ignore=%)" \
 	  "$(PY) -m pytest $(LANE_B_BROWSER)"
